@@ -1,0 +1,64 @@
+"""The app factory: wires configuration, the database, error handlers and blueprints.
+
+Nothing else happens here. The database is migrated at start-up (a no-op
+when it is current; refused, loudly, when it is newer than this code).
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
+
+from api import API_VERSION, __version__, batches, debug, events, evidence, health, runs, system
+from api.config import ApiSettings, load_api_settings
+from api.context import Services
+from api.errors import EnvelopeApi, register_error_handlers
+from store.db import Database
+from store.migrations import migrate
+from worker.settings import load_run_settings, load_worker_settings
+
+PREFIX = "/api/v1"
+DOCS_ASSETS = f"{PREFIX}/docs/assets/"
+
+
+def _openapi_config(app: Flask) -> None:
+    app.config.update(
+        API_TITLE="C2XC recipe service", API_VERSION=API_VERSION, OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=PREFIX, OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs", OPENAPI_SWAGGER_UI_URL=DOCS_ASSETS,
+        API_SPEC_OPTIONS={"info": {"description": "Batches of recipe-agent runs, their traces, "
+                                   "evidence and output. Every error is "
+                                   "{\"error\": {\"code\", \"message\", \"details\"}}.",
+                                   "x-service-version": __version__}},
+    )
+
+
+def _serve_docs_assets(app: Flask) -> None:
+    """Swagger UI's JS/CSS from the installed package, so the UI works offline."""
+
+    @app.get(f"{DOCS_ASSETS}<path:filename>")
+    def docs_asset(filename: str):
+        return send_from_directory(str(swagger_ui_path), filename, max_age=3600)
+
+
+def create_app(settings: ApiSettings | None = None) -> Flask:
+    settings = settings or load_api_settings()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    _openapi_config(app)
+    database = Database(settings.sqlite_path)
+    migrate(database.connection())
+    app.extensions["c2xc"] = Services(database=database, api_settings=settings,
+                                      run_settings=load_run_settings(),
+                                      worker_settings=load_worker_settings())
+    api = EnvelopeApi(app)
+    register_error_handlers(app)
+    modules = [health, batches, runs, events, evidence, system]
+    if settings.enable_debug_endpoints:
+        modules.append(debug)
+    for module in modules:
+        api.register_blueprint(module.blp, url_prefix=PREFIX)
+    _serve_docs_assets(app)
+    logging.getLogger("c2xc.api").info("API ready on database %s", settings.sqlite_path)
+    return app

@@ -1,0 +1,45 @@
+"""HTTP-side configuration, read from the environment once at app creation.
+
+Run-side configuration (LLM, KBs, bounds) lives in :mod:`worker.settings`
+and is shared with the worker. The override policy below is the rule that
+keeps ``overrides`` a development aid rather than a way to make the server
+send its API key to any host or read any directory: each override must be
+named in ``C2XC_ALLOWED_OVERRIDES``, an LLM base URL must also be listed in
+``C2XC_ALLOWED_LLM_BASE_URLS``, and a KB directory must resolve inside one of
+``C2XC_ALLOWED_KB_ROOTS``. Nothing is allowed by default.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from worker.settings import env_bool, env_float, env_int, env_list, env_str
+
+
+@dataclass(frozen=True)
+class OverridePolicy:
+    allowed_fields: tuple[str, ...] = ()
+    allowed_llm_base_urls: tuple[str, ...] = ()
+    allowed_kb_roots: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    sqlite_path: str
+    max_body_bytes: int
+    enable_debug_endpoints: bool
+    idempotency_ttl_s: float
+    override_policy: OverridePolicy
+
+
+def load_api_settings() -> ApiSettings:
+    return ApiSettings(
+        sqlite_path=env_str("C2XC_SQLITE_PATH", "data/app.db"),
+        max_body_bytes=env_int("C2XC_MAX_BODY_BYTES", 256 * 1024, minimum=1024),
+        enable_debug_endpoints=env_bool("C2XC_ENABLE_DEBUG_ENDPOINTS", False),
+        idempotency_ttl_s=env_float("C2XC_IDEMPOTENCY_TTL_S", 24 * 3600.0, minimum=1.0),
+        override_policy=OverridePolicy(
+            allowed_fields=env_list("C2XC_ALLOWED_OVERRIDES"),
+            allowed_llm_base_urls=tuple(u.rstrip("/") for u in env_list("C2XC_ALLOWED_LLM_BASE_URLS")),
+            allowed_kb_roots=env_list("C2XC_ALLOWED_KB_ROOTS"),
+        ),
+    )

@@ -1,0 +1,100 @@
+"""Every error handler in one place: each non-2xx response is the same envelope.
+
+``{"error": {"code": ..., "message": ..., "details": {...}}}`` — for our own
+``ServiceError`` hierarchy, for werkzeug's 404/405/413, for webargs/marshmallow
+validation (422, with the offending fields listed) and malformed JSON (400),
+and for anything unexpected (500, logged here with its traceback, answered
+with no trace and no secret).
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from flask import Flask, jsonify
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from api.schemas import ErrorEnvelopeSchema
+from store.errors import ServiceError
+
+log = logging.getLogger("c2xc.api")
+
+_CODE_BY_STATUS = {
+    400: "invalid_argument", 404: "not_found", 405: "method_not_allowed", 409: "conflict",
+    413: "payload_too_large", 422: "invalid_argument", 503: "dependency_unavailable",
+}
+_MESSAGE_BY_STATUS = {
+    400: "the request is malformed",
+    404: "no such resource",
+    405: "this method is not allowed on this resource",
+    413: "the request body is larger than the server accepts",
+    422: "the request did not pass validation",
+}
+
+# sqlite3 errors that mean "the database cannot serve now", not "our bug".
+_UNAVAILABLE_DATABASE = ("locked", "busy", "readonly", "disk", "full", "unable to open", "i/o")
+
+
+def envelope(status: int, code: str, message: str, details: dict | None = None):
+    return jsonify({"error": {"code": code, "message": message, "details": details or {}}}), status
+
+
+def _code_for(status: int) -> str:
+    if status in _CODE_BY_STATUS:
+        return _CODE_BY_STATUS[status]
+    return "internal" if status >= 500 else "invalid_argument"
+
+
+def _validation_details(messages: dict) -> dict:
+    """webargs groups messages by location ({"json": {...}}); flatten to the fields."""
+    fields: dict = {}
+    for location, per_field in messages.items():
+        if isinstance(per_field, dict):
+            fields.update(per_field)
+        else:
+            fields[location] = per_field
+    return {"fields": fields, "locations": sorted(messages)}
+
+
+class EnvelopeApi(Api):
+    """flask-smorest's Api with our envelope for HTTP errors (and in the spec)."""
+
+    ERROR_SCHEMA = ErrorEnvelopeSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        details = {}
+        message = _MESSAGE_BY_STATUS.get(status, error.description or error.name)
+        if "messages" in data:
+            details = _validation_details(data["messages"])
+            if status == 400:
+                message = "the request body is not valid JSON"
+        if status == 405 and getattr(error, "valid_methods", None):
+            details = {"allowed_methods": sorted(error.valid_methods)}
+        response, status = envelope(status, _code_for(status), message, details)
+        headers = data.get("headers") or {}
+        if status == 405 and getattr(error, "valid_methods", None):
+            headers = {**headers, "Allow": ", ".join(sorted(error.valid_methods))}
+        return response, status, headers
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def handle_service_error(error: ServiceError):
+        return envelope(error.http_status, error.code, error.message, error.details)
+
+    @app.errorhandler(sqlite3.OperationalError)
+    def handle_database_error(error: sqlite3.OperationalError):
+        text = str(error).lower()
+        if any(marker in text for marker in _UNAVAILABLE_DATABASE):
+            log.error("database unavailable: %s", error)
+            return envelope(503, "dependency_unavailable", f"the database is unavailable: {error}",
+                            {"missing": ["database"]})
+        return handle_unexpected(error)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        log.exception("unhandled error")
+        return envelope(500, "internal", "internal error; the server log has the details")

@@ -1,0 +1,65 @@
+"""``/runs``: list, detail, output, cancel."""
+from __future__ import annotations
+
+import time
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.context import conn
+from api.schemas import (CancelBodySchema, CancelResultSchema, RunListArgsSchema, RunListSchema,
+                         RunOutputSchema, RunSchema)
+from api.serializers import cancel_dict, page_dict, run_dict
+from store import cancels, runs
+from store.errors import Conflict
+
+blp = Blueprint("runs", __name__, description="Runs and their output")
+
+
+@blp.route("/runs")
+class Runs(MethodView):
+    @blp.arguments(RunListArgsSchema, location="query")
+    @blp.response(200, RunListSchema)
+    def get(self, args):
+        """List runs in queue order (oldest first); filter by ``batch_id`` and ``status``."""
+        items, next_cursor, has_more = runs.list_runs(
+            conn(), batch_id=args.get("batch_id"), status=args.get("status"),
+            limit=args["limit"], cursor=args.get("cursor"))
+        return page_dict([run_dict(r) for r in items], next_cursor, has_more)
+
+
+@blp.route("/runs/<string:run_id>")
+class RunDetail(MethodView):
+    @blp.response(200, RunSchema)
+    @blp.alt_response(404, description="no such run")
+    def get(self, run_id):
+        """One run: status, timestamps, error, cancel request."""
+        return run_dict(runs.get_run(conn(), run_id))
+
+
+@blp.route("/runs/<string:run_id>/output")
+class RunOutput(MethodView):
+    @blp.response(200, RunOutputSchema)
+    @blp.alt_response(404, description="no such run")
+    @blp.alt_response(409, description="the run has no output (yet); details.status says why")
+    def get(self, run_id):
+        """The recipes, their citations and memory ids of a completed run."""
+        c = conn()
+        output = runs.get_output(c, run_id)
+        if output is None:
+            run = runs.get_run(c, run_id)
+            raise Conflict(f"run {run_id} has no output; its status is {run.status}",
+                           {"run_id": run_id, "status": run.status})
+        return output
+
+
+@blp.route("/runs/<string:run_id>/cancel")
+class RunCancel(MethodView):
+    @blp.arguments(CancelBodySchema, required=False)
+    @blp.response(202, CancelResultSchema)
+    @blp.alt_response(404, description="no such run")
+    def post(self, body, run_id):
+        """Ask to cancel one run (asynchronous, best effort; always observable on the run)."""
+        outcome = cancels.request_run_cancel(conn(), run_id, (body or {}).get("reason"),
+                                             time.time())
+        return cancel_dict(outcome)

@@ -1,0 +1,258 @@
+"""Every request and response shape of ``/api/v1`` (the OpenAPI spec is generated from these).
+
+Within v1 fields are only ever added, never renamed. Request schemas reject
+unknown fields (marshmallow's default), so a typo is a 422, not a silent no-op.
+"""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from store.status import BATCH_STATUSES, RUN_STATUSES
+
+MAX_LIMIT = 200
+MAX_USER_REQUEST_CHARS = 20_000
+
+
+def _not_blank(value: str) -> bool:
+    if not value.strip():
+        raise ma.ValidationError("must not be blank")
+    return True
+
+
+class StrictSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+# --- errors -----------------------------------------------------------------
+
+class ErrorBodySchema(ma.Schema):
+    code = fields.String(required=True, metadata={"description": "stable machine-readable code",
+                         "enum": ["invalid_argument", "not_found", "method_not_allowed", "conflict",
+                                  "payload_too_large", "dependency_unavailable", "internal"]})
+    message = fields.String(required=True)
+    details = fields.Dict(required=True)
+
+
+class ErrorEnvelopeSchema(ma.Schema):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+# --- pagination ---------------------------------------------------------------
+
+class PageArgsSchema(StrictSchema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_LIMIT),
+                           metadata={"description": f"page size, 1..{MAX_LIMIT} (larger is rejected)"})
+    cursor = fields.String(validate=validate.Length(1, 512),
+                           metadata={"description": "next_cursor of the previous page"})
+
+
+def list_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
+    return ma.Schema.from_dict({
+        "items": fields.List(fields.Nested(item_schema), required=True),
+        "next_cursor": fields.String(allow_none=True, required=True),
+        "has_more": fields.Boolean(required=True),
+    }, name=name)
+
+
+# --- system -------------------------------------------------------------------
+
+class HealthSchema(ma.Schema):
+    status = fields.String(required=True)
+
+
+class VersionSchema(ma.Schema):
+    version = fields.String(required=True)
+    api_version = fields.String(required=True)
+    schema_version = fields.Integer(required=True, metadata={"description": "database schema version"})
+    code_schema_version = fields.Integer(required=True)
+
+
+class WorkerInfoSchema(ma.Schema):
+    running = fields.Boolean(required=True)
+    worker_id = fields.String(allow_none=True)
+    pid = fields.Integer(allow_none=True)
+    host = fields.String(allow_none=True)
+    heartbeat_age_s = fields.Float(allow_none=True)
+    current_run_id = fields.String(allow_none=True)
+    poll_interval_s = fields.Float(allow_none=True)
+    live_workers = fields.Integer()
+
+
+class QueueSchema(ma.Schema):
+    runs_by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    batches_by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class StartupSchema(ma.Schema):
+    reconciled_running_runs = fields.Integer(allow_none=True)
+
+
+class WorkerStatusSchema(ma.Schema):
+    ts = fields.Float(required=True)
+    worker = fields.Nested(WorkerInfoSchema, required=True)
+    queue = fields.Nested(QueueSchema, required=True)
+    startup = fields.Nested(StartupSchema, required=True)
+
+
+# --- batches ------------------------------------------------------------------
+
+class OverridesSchema(StrictSchema):
+    llm_model = fields.String(load_default="", validate=validate.Length(max=200))
+    kb_principles_dir = fields.String(load_default="", validate=validate.Length(max=1000))
+    kb_modulation_dir = fields.String(load_default="", validate=validate.Length(max=1000))
+    openai_api_base = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class BatchCreateSchema(StrictSchema):
+    user_request = fields.String(required=True, validate=[
+        validate.Length(1, MAX_USER_REQUEST_CHARS), _not_blank])
+    n_runs = fields.Integer(load_default=1, strict=True, validate=validate.Range(1, 5))
+    recipes_per_run = fields.Integer(load_default=1, strict=True, validate=validate.Range(1, 3))
+    temperature = fields.Float(load_default=0.7, validate=validate.Range(0, 2))
+    dry_run = fields.Boolean(load_default=False)
+    overrides = fields.Nested(OverridesSchema, load_default=dict,
+                              metadata={"description": "development aid; each field must be "
+                                        "allowed by the operator (see docs/OPERATIONS.md)"})
+    schema_version = fields.Integer(load_default=1, strict=True, validate=validate.OneOf([1]))
+    extra = fields.Dict(load_default=dict)
+
+
+class IdempotencyHeaderSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        validate=[validate.Length(1, 255), validate.Regexp(r"^[\x21-\x7e]+$",
+                                                           error="printable ASCII, no spaces")],
+        metadata={"description": "same key + same body replays the first response for 24 h"})
+
+
+class RunRefSchema(ma.Schema):
+    run_id = fields.String(required=True)
+    run_index = fields.Integer(required=True)
+    status = fields.String(required=True)
+
+
+class BatchSchema(ma.Schema):
+    batch_id = fields.String(required=True)
+    created_at = fields.Float(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(BATCH_STATUSES))
+    user_request = fields.String(required=True)
+    n_runs = fields.Integer(required=True)
+    recipes_per_run = fields.Integer(required=True)
+    temperature = fields.Float(required=True)
+    dry_run = fields.Boolean(required=True)
+    run_counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    config_snapshot = fields.Dict()
+    schema_version = fields.Integer(required=True)
+    extra = fields.Dict(required=True)
+
+
+class BatchCreatedSchema(ma.Schema):
+    batch = fields.Nested(BatchSchema, required=True)
+    runs = fields.List(fields.Nested(RunRefSchema), required=True)
+
+
+class BatchListArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf(BATCH_STATUSES))
+    q = fields.String(validate=validate.Length(1, 500),
+                      metadata={"description": "case-insensitive substring of user_request"})
+
+
+BatchListSchema = list_schema(BatchSchema, "BatchList")
+
+
+# --- runs ---------------------------------------------------------------------
+
+class RunErrorSchema(ma.Schema):
+    code = fields.String(required=True)
+    message = fields.String(allow_none=True)
+
+
+class RunSchema(ma.Schema):
+    run_id = fields.String(required=True)
+    batch_id = fields.String(required=True)
+    run_index = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(RUN_STATUSES))
+    dry_run = fields.Boolean(required=True)
+    created_at = fields.Float(required=True)
+    started_at = fields.Float(allow_none=True)
+    finished_at = fields.Float(allow_none=True)
+    worker_id = fields.String(allow_none=True)
+    error = fields.Nested(RunErrorSchema, allow_none=True)
+    cancel_requested = fields.Boolean(required=True)
+    cancel_requested_at = fields.Float(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    schema_version = fields.Integer(required=True)
+    extra = fields.Dict(required=True)
+
+
+class RunListArgsSchema(PageArgsSchema):
+    batch_id = fields.String(validate=validate.Length(1, 100))
+    status = fields.String(validate=validate.OneOf(RUN_STATUSES))
+
+
+RunListSchema = list_schema(RunSchema, "RunList")
+
+
+class RunOutputSchema(ma.Schema):
+    recipes_json = fields.Dict(required=True)
+    citations = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    memory_ids = fields.List(fields.Raw(), required=True)
+
+
+class CancelBodySchema(StrictSchema):
+    reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class CancelResultSchema(ma.Schema):
+    cancel_id = fields.String(allow_none=True, required=True)
+    status = fields.String(required=True, validate=validate.OneOf(
+        ["requested", "already_requested", "already_finished"]))
+    target_type = fields.String(required=True)
+    target_id = fields.String(required=True)
+    target_status = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+# --- events and evidence -------------------------------------------------------
+
+class EventListArgsSchema(PageArgsSchema):
+    event_type = fields.List(fields.String(validate=validate.Length(1, 64)),
+                             validate=validate.Length(max=20),
+                             metadata={"description": "repeatable; any of these types"})
+    since = fields.Float(metadata={"description": "created_at >= since (epoch seconds)"})
+    until = fields.Float(metadata={"description": "created_at < until (epoch seconds)"})
+    include_payload = fields.Boolean(load_default=False)
+
+
+class EventSchema(ma.Schema):
+    event_id = fields.String(required=True)
+    run_id = fields.String(required=True)
+    created_at = fields.Float(required=True)
+    event_type = fields.String(required=True)
+    payload_bytes = fields.Integer(required=True)
+    payload = fields.Raw(metadata={"description": "only with include_payload=true; always on detail"})
+
+
+EventListSchema = list_schema(EventSchema, "EventList")
+
+
+class EvidenceListArgsSchema(PageArgsSchema):
+    include_content = fields.Boolean(load_default=False)
+
+
+class EvidenceSchema(ma.Schema):
+    alias = fields.String(required=True)
+    ref = fields.String(required=True)
+    source = fields.String(required=True)
+    kb_namespace = fields.String(required=True)
+    lightrag_chunk_id = fields.String(required=True)
+    created_at = fields.Float(required=True)
+    content = fields.String(metadata={"description": "only with include_content=true; always on detail"})
+
+
+EvidenceListSchema = list_schema(EvidenceSchema, "EvidenceList")

@@ -1,0 +1,55 @@
+"""Records from the store turned into response dicts (the schemas then document them).
+
+Optional heavy fields (event payloads, chunk content) are left out of the
+dict entirely unless asked for, so they are absent from the JSON, not null.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from store.cancels import ALREADY_FINISHED, ALREADY_REQUESTED, CancelOutcome
+from store.records import Event, EvidenceItem, Run
+
+_CANCEL_MESSAGES = {
+    "requested": "cancel recorded; queued runs will not start, a running run stops at its next step",
+    ALREADY_REQUESTED: "a cancel was already recorded; nothing more to do",
+    ALREADY_FINISHED: "already finished; nothing was changed",
+}
+
+
+def run_dict(run: Run) -> dict[str, Any]:
+    error = {"code": run.error_code, "message": run.error_message} if run.error_code else None
+    return {"run_id": run.run_id, "batch_id": run.batch_id, "run_index": run.run_index,
+            "status": run.status, "dry_run": run.dry_run, "created_at": run.created_at,
+            "started_at": run.started_at, "finished_at": run.finished_at,
+            "worker_id": run.worker_id, "error": error,
+            "cancel_requested": run.cancel_requested,
+            "cancel_requested_at": run.cancel_requested_at, "cancel_reason": run.cancel_reason,
+            "schema_version": 1, "extra": {}}
+
+
+def event_dict(event: Event, with_payload: bool) -> dict[str, Any]:
+    item = {"event_id": event.event_id, "run_id": event.run_id, "created_at": event.created_at,
+            "event_type": event.event_type, "payload_bytes": event.payload_bytes}
+    if with_payload:
+        item["payload"] = event.payload
+    return item
+
+
+def evidence_dict(item: EvidenceItem, with_content: bool) -> dict[str, Any]:
+    result = {"alias": item.alias, "ref": item.ref, "source": item.source,
+              "kb_namespace": item.kb_namespace, "lightrag_chunk_id": item.lightrag_chunk_id,
+              "created_at": item.created_at}
+    if with_content:
+        result["content"] = item.content
+    return result
+
+
+def cancel_dict(outcome: CancelOutcome) -> dict[str, Any]:
+    return {"cancel_id": outcome.cancel_id, "status": outcome.status,
+            "target_type": outcome.target_type, "target_id": outcome.target_id,
+            "target_status": outcome.target_status, "message": _CANCEL_MESSAGES[outcome.status]}
+
+
+def page_dict(items: list, next_cursor: str | None, has_more: bool) -> dict[str, Any]:
+    return {"items": items, "next_cursor": next_cursor, "has_more": has_more}

@@ -1,0 +1,91 @@
+"""Batches: creation (with all their runs, atomically), listing and detail.
+
+``insert_batch`` must run inside a write transaction owned by the caller so
+that a batch, its runs and its idempotency record land together or not at
+all; ``refresh_batch_status`` is how the worker keeps the stored roll-up true.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from store import status as st
+from store.cursor import decode_cursor, page
+from store.errors import NotFound
+from store.ids import new_id
+from store.records import Batch
+
+CURSOR_KIND = "batches"
+SCHEMA_VERSION = 1
+
+
+def insert_batch(conn: sqlite3.Connection, *, user_request: str, n_runs: int,
+                 recipes_per_run: int, temperature: float, dry_run: bool,
+                 config_snapshot: dict[str, Any], extra: dict[str, Any], now: float
+                 ) -> tuple[Batch, list[tuple[str, int]]]:
+    """Insert a batch and its ``n_runs`` queued runs; return the batch and (run_id, index) pairs."""
+    batch_id = new_id("batch")
+    conn.execute(
+        "INSERT INTO batches (batch_id, created_at, status, user_request, n_runs, recipes_per_run,"
+        " temperature, dry_run, config_snapshot_json, schema_version, extra_json)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (batch_id, now, st.QUEUED, user_request, n_runs, recipes_per_run, temperature,
+         int(dry_run), json.dumps(config_snapshot), SCHEMA_VERSION, json.dumps(extra)),
+    )
+    runs = [(new_id("run"), index) for index in range(n_runs)]
+    conn.executemany(
+        "INSERT INTO runs (run_id, batch_id, run_index, status, created_at) VALUES (?, ?, ?, ?, ?)",
+        [(run_id, batch_id, index, st.QUEUED, now) for run_id, index in runs],
+    )
+    batch = Batch(batch_id=batch_id, created_at=now, status=st.QUEUED, user_request=user_request,
+                  n_runs=n_runs, recipes_per_run=recipes_per_run, temperature=temperature,
+                  dry_run=dry_run, config_snapshot=config_snapshot,
+                  schema_version=SCHEMA_VERSION, extra=extra, run_counts={st.QUEUED: n_runs})
+    return batch, runs
+
+
+def run_counts(conn: sqlite3.Connection, batch_id: str) -> dict[str, int]:
+    rows = conn.execute(
+        "SELECT status, COUNT(*) AS n FROM runs WHERE batch_id = ? GROUP BY status", (batch_id,))
+    return {row["status"]: row["n"] for row in rows}
+
+
+def refresh_batch_status(conn: sqlite3.Connection, batch_id: str) -> str:
+    """Recompute and store a batch's status from its runs (call inside the run's transaction)."""
+    new_status = st.rollup_batch_status(run_counts(conn, batch_id))
+    conn.execute("UPDATE batches SET status = ? WHERE batch_id = ? AND status != ?",
+                 (new_status, batch_id, new_status))
+    return new_status
+
+
+def get_batch(conn: sqlite3.Connection, batch_id: str) -> Batch:
+    row = conn.execute("SELECT * FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"batch {batch_id!r} does not exist", {"batch_id": batch_id})
+    return Batch.from_row(row, run_counts(conn, batch_id))
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_batches(conn: sqlite3.Connection, *, status: str | None, q: str | None,
+                 limit: int, cursor: str | None) -> tuple[list[Batch], str | None, bool]:
+    """Newest first; ``q`` is a case-insensitive substring of ``user_request``."""
+    clauses, params = [], []
+    if cursor:
+        clauses.append("seq < ?")
+        params.append(decode_cursor(CURSOR_KIND, cursor))
+    if status:
+        clauses.append("status = ?")
+        params.append(status)
+    if q:
+        clauses.append("user_request LIKE ? ESCAPE '\\'")
+        params.append(_like_pattern(q))
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = conn.execute(f"SELECT * FROM batches {where} ORDER BY seq DESC LIMIT ?",
+                        (*params, limit + 1)).fetchall()
+    items, next_cursor, has_more = page(rows, limit, CURSOR_KIND, lambda row: row["seq"])
+    return [Batch.from_row(row) for row in items], next_cursor, has_more

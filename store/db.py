@@ -1,0 +1,107 @@
+"""Connections, pragmas and transactions: how the database is configured, in one place.
+
+Rules this module enforces for everybody:
+
+* WAL journal, ``synchronous=NORMAL`` (durable across process crashes, at most
+  the last commits lost on power loss), ``foreign_keys=ON`` and a busy timeout.
+* Connections run in autocommit mode; a write opens ``BEGIN IMMEDIATE`` so it
+  takes the write lock up front and can never fail half-way with "database is
+  locked" after it has read.
+* One connection per thread and per process. :class:`Database` hands each
+  thread its own and opens a fresh one after a fork, so a connection is never
+  shared across processes.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Iterator
+
+from store.errors import DependencyUnavailable
+
+DEFAULT_SQLITE_PATH = "data/app.db"
+BUSY_TIMEOUT_MS = 10_000
+
+PRAGMAS = (
+    ("busy_timeout", str(BUSY_TIMEOUT_MS)),
+    ("journal_mode", "WAL"),
+    ("synchronous", "NORMAL"),
+    ("foreign_keys", "ON"),
+    ("cache_size", "-16000"),  # 16 MB page cache per connection
+    ("temp_store", "MEMORY"),
+)
+
+
+def sqlite_path_from_env() -> str:
+    return os.environ.get("C2XC_SQLITE_PATH", DEFAULT_SQLITE_PATH)
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """Open one configured connection; create the directory on demand."""
+    if path != ":memory:":
+        parent = Path(path).expanduser().resolve().parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DependencyUnavailable(
+                f"cannot create the database directory {parent}: {exc.strerror}",
+                {"missing": ["database_directory"]},
+            ) from exc
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=True,
+                               timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.row_factory = sqlite3.Row
+        for name, value in PRAGMAS:
+            conn.execute(f"PRAGMA {name}={value}")
+    except sqlite3.DatabaseError as exc:
+        raise DependencyUnavailable(
+            f"cannot open the database at {path}: {exc}", {"missing": ["database"]}
+        ) from exc
+    return conn
+
+
+@contextlib.contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Take the write lock first, then run the block atomically."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def read_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One consistent snapshot for several reads (WAL readers never block writers)."""
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")
+
+
+class Database:
+    """A path plus one lazily opened connection per (process, thread)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._local = threading.local()
+
+    def connection(self) -> sqlite3.Connection:
+        pid = os.getpid()
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != pid:
+            conn = connect(self.path)
+            self._local.conn, self._local.pid = conn, pid
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
+            conn.close()
+        self._local.conn = None

@@ -1,0 +1,167 @@
+"""Runs: listing and detail for the API; claim and terminal transitions for the worker.
+
+Only the worker calls the transition functions (``claim_next_run``,
+``finish_run``, ``complete_run``, ``cancel_queued_runs``). Each is one
+``BEGIN IMMEDIATE`` transaction that also writes the run's terminal event and
+refreshes the batch roll-up, so a crash leaves either the old state or the
+new one, never half of it. Transitions out of ``running`` are guarded by the
+owning ``worker_id``: a worker can only finish a run it still holds.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from store import status as st
+from store.batches import refresh_batch_status
+from store.cursor import decode_cursor, page
+from store.db import write_transaction
+from store.errors import Conflict, NotFound
+from store.events import insert_event
+from store.records import ClaimedRun, Run, RunOutput
+
+CURSOR_KIND = "runs"
+
+# A cancel counts for a run if it names the run or its batch and was recorded
+# before the run finished (a batch cancel never relabels already-finished runs).
+_FIRST_CANCEL = (
+    "SELECT c.{col} FROM cancel_requests c WHERE c.target_id IN (r.run_id, r.batch_id)"
+    " AND (r.finished_at IS NULL OR c.created_at <= r.finished_at) ORDER BY c.seq LIMIT 1"
+)
+_RUN_SELECT = (
+    "SELECT r.*, b.dry_run,"
+    f" ({_FIRST_CANCEL.format(col='created_at')}) AS cancel_requested_at,"
+    f" ({_FIRST_CANCEL.format(col='reason')}) AS cancel_reason"
+    " FROM runs r JOIN batches b ON b.batch_id = r.batch_id"
+)
+_PENDING_CANCEL = (
+    "EXISTS (SELECT 1 FROM cancel_requests c WHERE c.target_id IN (r.run_id, r.batch_id))"
+)
+
+
+def get_run(conn: sqlite3.Connection, run_id: str) -> Run:
+    row = conn.execute(f"{_RUN_SELECT} WHERE r.run_id = ?", (run_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"run {run_id!r} does not exist", {"run_id": run_id})
+    return Run.from_row(row)
+
+
+def require_run(conn: sqlite3.Connection, run_id: str) -> None:
+    """Cheap existence check for sub-resources (events, evidence, output)."""
+    if conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is None:
+        raise NotFound(f"run {run_id!r} does not exist", {"run_id": run_id})
+
+
+def list_runs(conn: sqlite3.Connection, *, batch_id: str | None, status: str | None,
+              limit: int, cursor: str | None) -> tuple[list[Run], str | None, bool]:
+    """Queue order (oldest first), which within a batch is run_index order."""
+    clauses, params = [], []
+    if cursor:
+        clauses.append("r.seq > ?")
+        params.append(decode_cursor(CURSOR_KIND, cursor))
+    if batch_id:
+        clauses.append("r.batch_id = ?")
+        params.append(batch_id)
+    if status:
+        clauses.append("r.status = ?")
+        params.append(status)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = conn.execute(f"{_RUN_SELECT} {where} ORDER BY r.seq LIMIT ?",
+                        (*params, limit + 1)).fetchall()
+    items, next_cursor, has_more = page(rows, limit, CURSOR_KIND, lambda row: row["seq"])
+    return [Run.from_row(row) for row in items], next_cursor, has_more
+
+
+def claim_next_run(conn: sqlite3.Connection, worker_id: str, now: float) -> ClaimedRun | None:
+    """Atomically move the oldest queued run with no cancel request to ``running``."""
+    with write_transaction(conn):
+        row = conn.execute(
+            "UPDATE runs SET status = ?, started_at = ?, worker_id = ? WHERE seq = ("
+            f" SELECT r.seq FROM runs r WHERE r.status = ? AND NOT {_PENDING_CANCEL}"
+            " ORDER BY r.seq LIMIT 1) AND status = ?"
+            " RETURNING run_id, batch_id, run_index",
+            (st.RUNNING, now, worker_id, st.QUEUED, st.QUEUED),
+        ).fetchone()
+        if row is None:
+            return None
+        conn.execute("UPDATE workers SET current_run_id = ? WHERE worker_id = ?",
+                     (row["run_id"], worker_id))
+        refresh_batch_status(conn, row["batch_id"])
+        batch = conn.execute(
+            "SELECT user_request, recipes_per_run, temperature, dry_run, config_snapshot_json"
+            " FROM batches WHERE batch_id = ?", (row["batch_id"],)).fetchone()
+    return ClaimedRun(
+        run_id=row["run_id"], batch_id=row["batch_id"], run_index=row["run_index"],
+        user_request=batch["user_request"], recipes_per_run=batch["recipes_per_run"],
+        temperature=batch["temperature"], dry_run=bool(batch["dry_run"]),
+        config_snapshot=json.loads(batch["config_snapshot_json"]),
+    )
+
+
+def _leave_running(conn: sqlite3.Connection, run_id: str, worker_id: str, status: str,
+                   now: float, error_code: str | None, error_message: str | None) -> str:
+    row = conn.execute(
+        "UPDATE runs SET status = ?, finished_at = ?, error_code = ?, error_message = ?"
+        " WHERE run_id = ? AND status = ? AND worker_id = ? RETURNING batch_id",
+        (status, now, error_code, error_message, run_id, st.RUNNING, worker_id),
+    ).fetchone()
+    if row is None:
+        raise Conflict(f"run {run_id} is no longer held by worker {worker_id}",
+                       {"run_id": run_id, "worker_id": worker_id})
+    conn.execute("UPDATE workers SET current_run_id = NULL WHERE worker_id = ?", (worker_id,))
+    return row["batch_id"]
+
+
+def finish_run(conn: sqlite3.Connection, *, run_id: str, worker_id: str, status: str,
+               event_type: str, event_payload: dict[str, Any], now: float,
+               error_code: str | None = None, error_message: str | None = None) -> None:
+    """End a running run as ``failed`` or ``canceled`` together with its terminal event."""
+    assert status in (st.FAILED, st.CANCELED)
+    with write_transaction(conn):
+        batch_id = _leave_running(conn, run_id, worker_id, status, now, error_code, error_message)
+        insert_event(conn, run_id, event_type, event_payload, now)
+        refresh_batch_status(conn, batch_id)
+
+
+def complete_run(conn: sqlite3.Connection, *, run_id: str, worker_id: str, output: RunOutput,
+                 event_payload: dict[str, Any], now: float) -> None:
+    """Store the output, its ``final_output`` event and the ``completed`` status at once."""
+    with write_transaction(conn):
+        batch_id = _leave_running(conn, run_id, worker_id, st.COMPLETED, now, None, None)
+        conn.execute(
+            "INSERT INTO run_outputs (run_id, recipes_json, citations_json, memory_ids_json,"
+            " created_at) VALUES (?, ?, ?, ?, ?)",
+            (run_id, json.dumps(output.recipes_json), json.dumps(output.citations),
+             json.dumps(output.memory_ids), now),
+        )
+        insert_event(conn, run_id, "final_output", event_payload, now)
+        refresh_batch_status(conn, batch_id)
+
+
+def cancel_queued_runs(conn: sqlite3.Connection, now: float) -> list[str]:
+    """Mark every queued run that has a cancel request ``canceled`` (never started)."""
+    with write_transaction(conn):
+        rows = conn.execute(
+            "SELECT r.run_id, r.batch_id, (SELECT c.reason FROM cancel_requests c"
+            "  WHERE c.target_id IN (r.run_id, r.batch_id) ORDER BY c.seq LIMIT 1) AS reason"
+            f" FROM runs r WHERE r.status = ? AND {_PENDING_CANCEL} ORDER BY r.seq",
+            (st.QUEUED,),
+        ).fetchall()
+        for row in rows:
+            conn.execute("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
+                         (st.CANCELED, now, row["run_id"]))
+            insert_event(conn, row["run_id"], "run_canceled",
+                         {"reason": row["reason"], "while": "queued", "started": False}, now)
+        for batch_id in {row["batch_id"] for row in rows}:
+            refresh_batch_status(conn, batch_id)
+    return [row["run_id"] for row in rows]
+
+
+def get_output(conn: sqlite3.Connection, run_id: str) -> RunOutput | None:
+    row = conn.execute("SELECT * FROM run_outputs WHERE run_id = ?", (run_id,)).fetchone()
+    if row is None:
+        return None
+    return RunOutput(recipes_json=json.loads(row["recipes_json"]),
+                     citations=json.loads(row["citations_json"]),
+                     memory_ids=json.loads(row["memory_ids_json"]))

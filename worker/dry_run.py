@@ -1,0 +1,101 @@
+"""The dry run: the shape of a normal run with no LLM, no knowledge base, no network.
+
+It writes the same event types a normal run writes, registers placeholder
+evidence, and returns an output that must pass the same validation as a real
+answer — so clients, the UI and the tests can exercise the whole service for
+free. Content depends only on the run id (deterministic); every recipe and
+note says plainly that it is a placeholder, never a recommendation.
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+
+from store.records import EvidenceItem, RunOutput
+from worker.recipe_validation import cited_aliases, validate_output
+from worker.run_context import RunContext, RunFailure
+
+MODE = "dry_run"
+PLACEHOLDER_NOTICE = "DRY RUN placeholder - not a recommendation."
+_CANDIDATES = (
+    ("Cu", "Mo", "1:1", "4-mercaptobenzoic acid"),
+    ("Cu", "Zn", "2:1", "trifluoroacetic acid"),
+    ("Ag", "Cu", "1:3", "terephthalic acid"),
+    ("Co", "Cu", "1:1", "4-aminobenzoic acid"),
+    ("Ni", "Cu", "1:2", "glycine"),
+)
+_KBS = ("kb_principles", "kb_modulation")
+CHUNKS_PER_KB = 2
+
+
+def _placeholder_chunks(ctx: RunContext, kb: str, first_alias: int) -> list[EvidenceItem]:
+    items = []
+    for offset in range(CHUNKS_PER_KB):
+        digest = hashlib.md5(f"{ctx.run.run_id}:{kb}:{offset}".encode()).hexdigest()
+        chunk_id = f"chunk-{digest}"
+        items.append(EvidenceItem(
+            alias=f"C{first_alias + offset}", ref=f"kb:{kb}__{chunk_id}",
+            source=f"dry-run-placeholder-{kb}.md", kb_namespace=kb, lightrag_chunk_id=chunk_id,
+            created_at=ctx.clock(),
+            content=f"{PLACEHOLDER_NOTICE} Placeholder chunk {offset + 1} of {kb} for run "
+                    f"{ctx.run.run_id}; a normal run retrieves real literature here."))
+    return items
+
+
+def _recipes(ctx: RunContext, aliases: list[str]) -> dict:
+    rng = random.Random(ctx.run.run_id)
+    picks = rng.sample(_CANDIDATES, ctx.run.recipes_per_run)
+    recipes = []
+    for rank, (m1, m2, ratio, modifier) in enumerate(picks, start=1):
+        cited = sorted(rng.sample(aliases, 2), key=lambda a: int(a[1:]))
+        recipes.append({
+            "rank": rank, "M1": m1, "M2": m2, "atomic_ratio": ratio,
+            "small_molecule_modifier": modifier,
+            "rationale": f"{PLACEHOLDER_NOTICE} {m1}/{m2} at {ratio} with {modifier} stands in "
+                         f"for an agent-written rationale [{cited[0]}] [{cited[1]}].",
+        })
+    return {"recipes": recipes,
+            "overall_notes": f"{PLACEHOLDER_NOTICE} Ranked in placeholder order; a normal run "
+                             "explains its ranking and trade-offs here."}
+
+
+def execute_dry_run(ctx: RunContext) -> RunOutput:
+    run, delay = ctx.run, ctx.settings.dry_run_step_delay_s
+    ctx.checkpoint()
+    ctx.emit("run_started", {"mode": MODE, "run_id": run.run_id, "batch_id": run.batch_id,
+                             "run_index": run.run_index, "recipes_per_run": run.recipes_per_run,
+                             "temperature": run.temperature, "user_request": run.user_request})
+    ctx.pause(delay)
+    ctx.emit("recap_info", {"agent": "orchestrator", "state": "down", "depth": 0,
+                            "task": run.user_request, "result": None,
+                            "plan": [f"search {kb}" for kb in _KBS] + ["draft recipes"]})
+    aliases: list[str] = []
+    for kb in _KBS:
+        ctx.pause(delay)
+        chunks = _placeholder_chunks(ctx, kb, first_alias=len(aliases) + 1)
+        ctx.emit_retrieval({"kb": kb, "query": run.user_request, "mode": MODE,
+                            "top_k": CHUNKS_PER_KB,
+                            "results": [{"alias": c.alias, "ref": c.ref, "source": c.source,
+                                         "content": c.content} for c in chunks]}, chunks)
+        aliases += [c.alias for c in chunks]
+    ctx.pause(delay)
+    ctx.emit("llm_request", {"model": None, "placeholder": True, "parameters":
+                             {"temperature": run.temperature}, "messages": [], "tools": []})
+    recipes_json = _recipes(ctx, aliases)
+    ctx.emit("llm_response", {"placeholder": True, "content": None, "tool_calls": [],
+                              "usage": {"prompt_tokens": 0, "completion_tokens": 0},
+                              "latency_ms": 0})
+    ctx.pause(delay)
+    known = ctx.known_aliases()
+    cited = {a for r in recipes_json["recipes"] for a in cited_aliases(r["rationale"])}
+    citations = {alias: known[alias] for alias in sorted(cited, key=lambda a: int(a[1:]))}
+    errors = validate_output(recipes_json, citations, recipes_per_run=run.recipes_per_run,
+                             known_aliases=known)
+    if errors:
+        raise RunFailure("invalid_output", "dry-run output failed validation", {"errors": errors})
+    ctx.emit("recap_info", {"agent": "orchestrator", "state": "up", "depth": 0,
+                            "task": run.user_request, "plan": None,
+                            "result": f"{len(recipes_json['recipes'])} placeholder recipe(s)"})
+    ctx.emit("citations_resolved", {"citations": citations})
+    ctx.checkpoint()
+    return RunOutput(recipes_json=recipes_json, citations=citations, memory_ids=[])

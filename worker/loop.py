@@ -1,0 +1,166 @@
+"""The worker loop: one iteration claims and executes at most one run.
+
+``Worker.run_once`` is one iteration (apply cancels of queued runs, claim,
+execute, record the end) and is all that ``--once`` calls; ``run_forever``
+repeats it, sleeping with back-off only while the queue is empty. Whatever a
+run raises ends that run (``failed`` with a ``run_failed`` event carrying the
+code, message and traceback) and never the loop.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sqlite3
+import threading
+import time
+import traceback
+from typing import Callable
+
+from store import runs, status as st, workers
+from store.db import Database
+from store.errors import Conflict, ServiceError
+from store.ids import new_id
+from store.migrations import migrate
+from store.records import ClaimedRun, RunOutput
+from worker.dry_run import execute_dry_run
+from worker.heartbeat import Heartbeat
+from worker.normal_run import execute_normal_run
+from worker.run_context import RunCanceled, RunContext, RunFailure, WorkerShutdown
+from worker.settings import RunSettings, WorkerSettings
+
+log = logging.getLogger("c2xc.worker")
+Executor = Callable[[RunContext], RunOutput]
+
+
+def pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Worker:
+    def __init__(self, database: Database, settings: WorkerSettings, run_settings: RunSettings,
+                 *, stop_event: threading.Event | None = None,
+                 executors: dict[bool, Executor] | None = None):
+        self.database, self.settings, self.run_settings = database, settings, run_settings
+        self.stop_event = stop_event or threading.Event()
+        self.worker_id = new_id("worker")
+        self.host = socket.gethostname()
+        self.executors = executors or {True: execute_dry_run, False: execute_normal_run}
+        self._heartbeat: Heartbeat | None = None
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.database.connection()
+
+    def start(self) -> None:
+        """Migrate, register, reconcile orphans, start heartbeating."""
+        migrate(self.conn)
+        workers.register_worker(self.conn, worker_id=self.worker_id, pid=os.getpid(),
+                                host=self.host, poll_interval_s=self.settings.poll_interval_s,
+                                now=time.time())
+        if self.settings.reconcile_on_startup:
+            failed = workers.reconcile_orphaned_runs(
+                self.conn, reconciler_id=self.worker_id, host=self.host, now=time.time(),
+                stale_after_s=self.settings.stale_after_s, pid_alive=pid_alive)
+            if failed:
+                log.warning("reconciled %d run(s) left running by a gone worker: %s",
+                            len(failed), ", ".join(failed))
+        self._heartbeat = Heartbeat(self.database, self.worker_id,
+                                    self.settings.heartbeat_interval_s)
+        self._heartbeat.start()
+        log.info("worker %s started (pid %d, db %s)", self.worker_id, os.getpid(),
+                 self.database.path)
+
+    def run_once(self) -> bool:
+        """One iteration; True if a run was executed."""
+        canceled = runs.cancel_queued_runs(self.conn, time.time())
+        if canceled:
+            log.info("canceled %d queued run(s) before start", len(canceled))
+        if self.stop_event.is_set():
+            return False
+        claimed = runs.claim_next_run(self.conn, self.worker_id, time.time())
+        if claimed is None:
+            return False
+        self.execute(claimed)
+        return True
+
+    def run_forever(self) -> None:
+        idle_sleep = self.settings.poll_interval_s
+        while not self.stop_event.is_set():
+            try:
+                worked = self.run_once()
+            except (sqlite3.Error, ServiceError) as exc:  # the store is unwell; retry later
+                log.error("worker iteration failed: %s", exc)
+                worked = False
+            if worked:
+                idle_sleep = self.settings.poll_interval_s
+                continue
+            self.stop_event.wait(idle_sleep)
+            idle_sleep = min(idle_sleep * 2, self.settings.max_idle_poll_s)
+
+    def shutdown(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+        try:
+            workers.mark_stopped(self.conn, self.worker_id, time.time())
+        except (sqlite3.Error, ServiceError) as exc:
+            log.error("could not record worker stop: %s", exc)
+        self.database.close()
+        log.info("worker %s stopped", self.worker_id)
+
+    def execute(self, run: ClaimedRun) -> None:
+        mode = "dry_run" if run.dry_run else "normal"
+        log.info("run %s claimed (batch %s, %s)", run.run_id, run.batch_id, mode)
+        ctx = RunContext(self.conn, run, self.run_settings, self.stop_event)
+        try:
+            output = self.executors[run.dry_run](ctx)
+        except RunCanceled as stop:
+            self._end(run, st.CANCELED, "run_canceled",
+                      {"reason": stop.reason, "cancel_id": stop.cancel_id, "while": "running",
+                       "started": True})
+        except WorkerShutdown:
+            self._fail(run, "worker_shutdown", "the worker was stopped during this run", {})
+        except RunFailure as failure:
+            self._fail(run, failure.code, failure.message, failure.details)
+        except Exception as exc:
+            self._fail(run, "internal_error", f"{type(exc).__name__}: {exc}",
+                       {"traceback": traceback.format_exc()})
+        else:
+            self._record(runs.complete_run, run_id=run.run_id, worker_id=self.worker_id,
+                         output=output, now=time.time(),
+                         event_payload={"recipes_json": output.recipes_json,
+                                        "citations": output.citations,
+                                        "memory_ids": output.memory_ids})
+            log.info("run %s completed", run.run_id)
+
+    def _fail(self, run: ClaimedRun, code: str, message: str, details: dict) -> None:
+        log.warning("run %s failed: %s: %s", run.run_id, code, message)
+        self._end(run, st.FAILED, "run_failed",
+                  {"error_code": code, "message": message, **details},
+                  error_code=code, error_message=message)
+
+    def _end(self, run: ClaimedRun, status: str, event_type: str, payload: dict,
+             **error: str) -> None:
+        self._record(runs.finish_run, run_id=run.run_id, worker_id=self.worker_id,
+                     status=status, event_type=event_type, event_payload=payload,
+                     now=time.time(), **error)
+        if status == st.CANCELED:
+            log.info("run %s canceled", run.run_id)
+
+    def _record(self, transition: Callable, **kwargs) -> None:
+        """Write a terminal transition; if the store refuses, leave it to reconcile."""
+        try:
+            transition(self.conn, **kwargs)
+        except Conflict as exc:
+            log.error("run %s was taken from this worker: %s", kwargs["run_id"], exc.message)
+        except sqlite3.Error as exc:
+            log.error("could not record the end of run %s (%s); it will be reconciled",
+                      kwargs["run_id"], exc)

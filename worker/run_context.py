@@ -1,0 +1,70 @@
+"""What an executing run may do: write its trace, register evidence, check for stop.
+
+Executors (dry run, recipe agent) get a :class:`RunContext` and nothing else
+from the worker, so every event is written the same way and every
+interruption point checks the same two things: a cancel request for this run
+or its batch, and a worker shutdown.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from typing import Any, Callable
+
+from store import cancels, events, evidence
+from store.records import ClaimedRun, EvidenceItem
+from worker.settings import RunSettings
+
+
+class RunStopped(Exception):
+    """Raised at an interruption point; the loop records how the run ended."""
+
+
+class RunCanceled(RunStopped):
+    def __init__(self, cancel_id: str, reason: str | None):
+        super().__init__(reason or "cancel requested")
+        self.cancel_id, self.reason = cancel_id, reason
+
+
+class WorkerShutdown(RunStopped):
+    pass
+
+
+class RunFailure(Exception):
+    """An expected failure of a run with a stable error code (e.g. ``invalid_output``)."""
+
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.code, self.message, self.details = code, message, details or {}
+
+
+class RunContext:
+    def __init__(self, conn: sqlite3.Connection, run: ClaimedRun, settings: RunSettings,
+                 stop_event: threading.Event, clock: Callable[[], float] = time.time):
+        self.conn, self.run, self.settings = conn, run, settings
+        self.stop_event, self.clock = stop_event, clock
+
+    def emit(self, event_type: str, payload: dict[str, Any]) -> None:
+        events.append_event(self.conn, self.run.run_id, event_type, payload, self.clock())
+
+    def emit_retrieval(self, payload: dict[str, Any], items: list[EvidenceItem]) -> None:
+        evidence.record_retrieval(self.conn, self.run.run_id, "kb_query", payload, items,
+                                  self.clock())
+
+    def known_aliases(self) -> dict[str, str]:
+        return evidence.aliases_of_run(self.conn, self.run.run_id)
+
+    def checkpoint(self) -> None:
+        """An interruption point: stop here if the run was cancelled or the worker stops."""
+        if self.stop_event.is_set():
+            raise WorkerShutdown("worker is shutting down")
+        request = cancels.pending_cancel(self.conn, self.run.run_id, self.run.batch_id)
+        if request is not None:
+            raise RunCanceled(*request)
+
+    def pause(self, seconds: float) -> None:
+        """Wait between steps without delaying a shutdown or a cancel past the next check."""
+        if seconds > 0:
+            self.stop_event.wait(seconds)
+        self.checkpoint()

@@ -1,0 +1,154 @@
+"""Everything a run and the worker loop need to know, read from the environment once.
+
+The API imports this module too (for the dependency preflight and the config
+snapshot of a batch), so the two processes can never disagree about what a
+run will use. Secrets are read here but never leave: :meth:`RunSettings.snapshot`
+names the key *variable*, never its value, and strips credentials from URLs.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value we cannot use."""
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_float(name: str, default: float, minimum: float = 0.0) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    value = env_float(name, default, minimum)
+    if value != int(value):
+        raise ConfigError(f"{name} must be a whole number")
+    return int(value)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean (use 1 or 0)")
+
+
+def env_list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
+def redact_url(url: str) -> str:
+    """Drop any user:password@ part so a URL can be recorded or logged."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+@dataclass(frozen=True)
+class AgentBounds:
+    max_depth: int = 3
+    max_steps: int = 40
+    max_llm_calls: int = 30
+    max_tool_calls: int = 60
+    max_repairs: int = 2
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What a normal run uses: LLM, embeddings, knowledge bases, bounds."""
+
+    llm_model: str
+    llm_base_url: str
+    llm_api_key_env: str
+    llm_timeout_s: float
+    llm_max_retries: int
+    embedding_model: str
+    embedding_dim: int
+    embedding_base_url: str
+    kb_principles_dir: str
+    kb_modulation_dir: str
+    bounds: AgentBounds = field(default_factory=AgentBounds)
+    dry_run_step_delay_s: float = 0.0
+
+    @property
+    def api_key(self) -> str:
+        """The secret itself: pass it to the client, never store or log it."""
+        return os.environ.get(self.llm_api_key_env, "")
+
+    def snapshot(self) -> dict:
+        """A secret-free record of the effective configuration, for the batch."""
+        data = asdict(self)
+        data["llm_base_url"] = redact_url(self.llm_base_url)
+        data["embedding_base_url"] = redact_url(self.embedding_base_url)
+        return data
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    sqlite_path: str
+    poll_interval_s: float
+    max_idle_poll_s: float
+    heartbeat_interval_s: float
+    stale_after_s: float
+    reconcile_on_startup: bool
+
+
+def load_run_settings() -> RunSettings:
+    base_url = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1")
+    return RunSettings(
+        llm_model=env_str("C2XC_LLM_MODEL", "qwen-plus"),
+        llm_base_url=base_url,
+        llm_api_key_env=env_str("C2XC_LLM_API_KEY_ENV", "OPENAI_API_KEY"),
+        llm_timeout_s=env_float("C2XC_LLM_TIMEOUT_S", 120.0, minimum=1.0),
+        llm_max_retries=env_int("C2XC_LLM_MAX_RETRIES", 4),
+        embedding_model=env_str("C2XC_EMBEDDING_MODEL", "text-embedding-v3"),
+        embedding_dim=env_int("C2XC_EMBEDDING_DIM", 1024, minimum=1),
+        embedding_base_url=env_str("C2XC_EMBEDDING_BASE_URL", base_url),
+        kb_principles_dir=env_str("LIGHTRAG_KB_PRINCIPLES_DIR"),
+        kb_modulation_dir=env_str("LIGHTRAG_KB_MODULATION_DIR"),
+        bounds=AgentBounds(
+            max_depth=env_int("C2XC_AGENT_MAX_DEPTH", 3, minimum=1),
+            max_steps=env_int("C2XC_AGENT_MAX_STEPS", 40, minimum=1),
+            max_llm_calls=env_int("C2XC_AGENT_MAX_LLM_CALLS", 30, minimum=1),
+            max_tool_calls=env_int("C2XC_AGENT_MAX_TOOL_CALLS", 60, minimum=1),
+            max_repairs=env_int("C2XC_AGENT_MAX_REPAIRS", 2),
+        ),
+        dry_run_step_delay_s=env_float("C2XC_DRY_RUN_STEP_DELAY_S", 0.0),
+    )
+
+
+def load_worker_settings() -> WorkerSettings:
+    poll = env_float("C2XC_WORKER_POLL_S", 0.5, minimum=0.01)
+    heartbeat = env_float("C2XC_WORKER_HEARTBEAT_S", 2.0, minimum=0.05)
+    return WorkerSettings(
+        sqlite_path=env_str("C2XC_SQLITE_PATH", "data/app.db"),
+        poll_interval_s=poll,
+        max_idle_poll_s=max(poll, env_float("C2XC_WORKER_MAX_POLL_S", 2.0, minimum=0.01)),
+        heartbeat_interval_s=heartbeat,
+        stale_after_s=max(3 * heartbeat, env_float("C2XC_WORKER_STALE_S", 10.0, minimum=0.1)),
+        reconcile_on_startup=env_bool("C2XC_RECONCILE_ON_STARTUP", True),
+    )
