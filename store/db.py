@@ -17,6 +17,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -27,7 +28,6 @@ BUSY_TIMEOUT_MS = 10_000
 
 PRAGMAS = (
     ("busy_timeout", str(BUSY_TIMEOUT_MS)),
-    ("journal_mode", "WAL"),
     ("synchronous", "NORMAL"),
     ("foreign_keys", "ON"),
     ("cache_size", "-16000"),  # 16 MB page cache per connection
@@ -37,6 +37,29 @@ PRAGMAS = (
 
 def sqlite_path_from_env() -> str:
     return os.environ.get("C2XC_SQLITE_PATH", DEFAULT_SQLITE_PATH)
+
+
+def _enable_wal(conn: sqlite3.Connection, path: str) -> None:
+    """Switch to WAL once per database file.
+
+    The switch needs an exclusive lock for which SQLite may not wait on its
+    busy handler, so two processes opening a fresh file at the same moment
+    retry briefly instead of failing with "database is locked".
+    """
+    for attempt in range(100):
+        try:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower()
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            time.sleep(min(0.005 * (attempt + 1), 0.1))
+    else:
+        raise DependencyUnavailable(f"could not switch {path} to WAL: it stays locked",
+                                    {"missing": ["database"]})
+    if mode not in ("wal", "memory"):
+        raise DependencyUnavailable(f"{path} cannot use WAL (journal_mode={mode})",
+                                    {"missing": ["database"]})
 
 
 def connect(path: str) -> sqlite3.Connection:
@@ -56,6 +79,8 @@ def connect(path: str) -> sqlite3.Connection:
         conn.row_factory = sqlite3.Row
         for name, value in PRAGMAS:
             conn.execute(f"PRAGMA {name}={value}")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            _enable_wal(conn, path)
     except sqlite3.DatabaseError as exc:
         raise DependencyUnavailable(
             f"cannot open the database at {path}: {exc}", {"missing": ["database"]}
