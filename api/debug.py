@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 
 from api.context import conn, services
 from store.diagnostics import database_summary

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 
 from api.context import conn
 from api.schemas import (CancelBodySchema, CancelResultSchema, RunListArgsSchema, RunListSchema,

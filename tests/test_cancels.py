@@ -1,0 +1,56 @@
+import time
+
+import pytest
+
+from store import cancels, runs, workers
+from store.errors import NotFound
+from tests.store_helpers import queue_batch
+
+
+def test_cancel_is_recorded_once_and_repeats_return_the_first_request(conn):
+    batch_id, (run_id,) = queue_batch(conn, 1)
+    first = cancels.request_run_cancel(conn, run_id, "first", time.time())
+    again = cancels.request_run_cancel(conn, run_id, "second", time.time())
+    via_batch = cancels.request_batch_cancel(conn, batch_id, "third", time.time())
+    assert first.status == "requested"
+    assert (again.status, again.cancel_id) == ("already_requested", first.cancel_id)
+    assert via_batch.status == "requested"  # a batch-level request is its own record
+    assert runs.get_run(conn, run_id).cancel_reason == "first"
+
+
+def test_cancel_of_queued_run_is_never_started(conn):
+    _, (run_id,) = queue_batch(conn, 1)
+    cancels.request_run_cancel(conn, run_id, "no", time.time())
+    assert runs.claim_next_run(conn, "w", time.time()) is None
+    assert runs.cancel_queued_runs(conn, time.time()) == [run_id]
+    run = runs.get_run(conn, run_id)
+    assert run.status == "canceled" and run.started_at is None
+
+
+def test_cancel_of_a_finished_run_writes_nothing(conn):
+    _, (run_id,) = queue_batch(conn, 1)
+    cancels.request_run_cancel(conn, run_id, None, time.time())
+    runs.cancel_queued_runs(conn, time.time())
+    outcome = cancels.request_run_cancel(conn, run_id, None, time.time())
+    assert (outcome.status, outcome.cancel_id) == ("already_finished", None)
+    assert conn.execute("SELECT COUNT(*) FROM cancel_requests").fetchone()[0] == 1
+
+
+def test_batch_cancel_does_not_relabel_runs_finished_before_it(conn):
+    batch_id, (done, waiting) = queue_batch(conn, 2)
+    claimed = runs.claim_next_run(conn, "w", time.time())
+    workers.register_worker(conn, worker_id="w", pid=1, host="h", poll_interval_s=1,
+                            now=time.time())
+    runs.finish_run(conn, run_id=claimed.run_id, worker_id="w", status="failed",
+                    event_type="run_failed", event_payload={}, now=time.time(),
+                    error_code="x", error_message="y")
+    cancels.request_batch_cancel(conn, batch_id, "stop", time.time() + 1)
+    assert runs.get_run(conn, done).cancel_requested is False
+    assert runs.get_run(conn, waiting).cancel_requested is True
+
+
+def test_cancel_of_unknown_targets_is_not_found(conn):
+    with pytest.raises(NotFound):
+        cancels.request_run_cancel(conn, "run_nope", None, time.time())
+    with pytest.raises(NotFound):
+        cancels.request_batch_cancel(conn, "batch_nope", None, time.time())

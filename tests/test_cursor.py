@@ -1,0 +1,45 @@
+import base64
+import json
+
+import pytest
+
+from store.cursor import decode_cursor, encode_cursor, page
+from store.errors import InvalidArgument
+
+
+@pytest.mark.parametrize("key", [0, 1, 42, 2**53])
+def test_cursor_round_trips(key):
+    assert decode_cursor("events", encode_cursor("events", key)) == key
+
+
+def test_cursor_is_url_safe_and_opaque():
+    cursor = encode_cursor("events", 123456789)
+    assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def _b64(doc) -> str:
+    return base64.urlsafe_b64encode(json.dumps(doc).encode()).decode()
+
+
+@pytest.mark.parametrize("garbage", [
+    "", "!!!", "zzz", "not-base64-%%", "\u00e9\u00e9", _b64([1, 2]), _b64({"v": 1, "k": "events"}),
+    _b64({"v": 2, "k": "events", "after": 1}), _b64({"v": 1, "k": "events", "after": -1}),
+    _b64({"v": 1, "k": "events", "after": "1"}), _b64({"v": 1, "k": "events", "after": True}),
+    base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+])
+def test_garbage_cursor_is_invalid_argument(garbage):
+    with pytest.raises(InvalidArgument) as caught:
+        decode_cursor("events", garbage)
+    assert caught.value.code == "invalid_argument"
+
+
+def test_cursor_of_another_list_is_rejected():
+    with pytest.raises(InvalidArgument):
+        decode_cursor("runs", encode_cursor("events", 5))
+
+
+def test_page_reports_more_only_when_an_extra_row_was_fetched():
+    items, cursor, more = page([{"k": 1}, {"k": 2}, {"k": 3}], 2, "x", lambda r: r["k"])
+    assert items == [{"k": 1}, {"k": 2}] and more and decode_cursor("x", cursor) == 2
+    items, cursor, more = page([{"k": 1}, {"k": 2}], 2, "x", lambda r: r["k"])
+    assert len(items) == 2 and cursor is None and not more

@@ -1,0 +1,76 @@
+import multiprocessing
+import subprocess
+import sys
+
+import pytest
+
+from store.db import connect
+from store.errors import SchemaTooNew
+from store.migrations import LATEST_VERSION, current_version, migrate
+from tests.processes import REPO
+
+EXPECTED_TABLES = {"meta", "batches", "runs", "events", "event_payloads", "cancel_requests",
+                   "idempotency_keys", "workers", "run_outputs", "evidence"}
+
+
+def _tables(conn):
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def test_fresh_database_gets_every_table_and_the_latest_version(tmp_path):
+    conn = connect(str(tmp_path / "a.db"))
+    assert migrate(conn) == list(range(1, LATEST_VERSION + 1))
+    assert current_version(conn) == LATEST_VERSION
+    assert EXPECTED_TABLES <= _tables(conn)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_migrating_twice_is_a_no_op(tmp_path):
+    conn = connect(str(tmp_path / "a.db"))
+    migrate(conn)
+    schema = conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
+    assert migrate(conn) == []
+    assert conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema
+
+
+def test_database_newer_than_the_code_is_refused(tmp_path):
+    conn = connect(str(tmp_path / "a.db"))
+    migrate(conn)
+    conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 1}")
+    with pytest.raises(SchemaTooNew, match="newer than this code"):
+        migrate(conn)
+
+
+def _migrate_in_child(path, barrier, results):
+    barrier.wait()
+    try:
+        results.put(migrate(connect(path)))
+    except Exception as exc:  # reported to the parent, which fails the test
+        results.put(repr(exc))
+
+
+def test_processes_starting_at_once_apply_each_migration_exactly_once(tmp_path):
+    path = str(tmp_path / "race.db")
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(4), ctx.Queue()
+    children = [ctx.Process(target=_migrate_in_child, args=(path, barrier, results)) for _ in range(4)]
+    for child in children:
+        child.start()
+    outcomes = [results.get(timeout=60) for _ in children]
+    for child in children:
+        child.join(30)
+    assert sorted(map(str, outcomes)) == sorted(
+        [str(list(range(1, LATEST_VERSION + 1)))] + ["[]"] * 3)
+
+
+def test_worker_refuses_a_newer_database_with_a_clear_message(tmp_path):
+    path = str(tmp_path / "new.db")
+    conn = connect(path)
+    migrate(conn)
+    conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 7}")
+    conn.close()
+    done = subprocess.run([sys.executable, "-m", "worker", "--once", "--db", path], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "newer than this code" in done.stderr and "Traceback" not in done.stderr

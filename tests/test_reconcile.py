@@ -1,0 +1,59 @@
+import time
+
+from store import events, runs, workers
+from tests.store_helpers import queue_batch
+
+HOST = "this-host"
+
+
+def _worker(conn, worker_id, *, pid, host=HOST, heartbeat_age=0.0):
+    now = time.time()
+    workers.register_worker(conn, worker_id=worker_id, pid=pid, host=host, poll_interval_s=0.5,
+                            now=now - heartbeat_age)
+
+
+def _running_run(conn, worker_id):
+    queue_batch(conn, 1)
+    return runs.claim_next_run(conn, worker_id, time.time()).run_id
+
+
+def _reconcile(conn, alive_pids):
+    return workers.reconcile_orphaned_runs(conn, reconciler_id="w-new", host=HOST,
+                                           now=time.time(), stale_after_s=10,
+                                           pid_alive=lambda pid: pid in alive_pids)
+
+
+def test_reconcile_fails_runs_of_a_worker_whose_heartbeat_is_stale(conn):
+    _worker(conn, "w-old", pid=111, host="elsewhere", heartbeat_age=60)
+    run_id = _running_run(conn, "w-old")
+    assert _reconcile(conn, alive_pids=set()) == [run_id]
+    run = runs.get_run(conn, run_id)
+    assert (run.status, run.error_code) == ("failed", "worker_lost")
+    last = events.list_events(conn, run_id, limit=10, cursor=None, include_payload=True)[0][-1]
+    assert last.event_type == "run_failed" and last.payload["lost_worker_id"] == "w-old"
+
+
+def test_reconcile_fails_runs_of_a_dead_pid_on_this_host_at_once(conn):
+    _worker(conn, "w-killed", pid=222, heartbeat_age=0.1)
+    run_id = _running_run(conn, "w-killed")
+    assert _reconcile(conn, alive_pids=set()) == [run_id]
+
+
+def test_reconcile_never_touches_a_run_a_live_worker_holds(conn):
+    _worker(conn, "w-live", pid=333, heartbeat_age=0.5)
+    _worker(conn, "w-remote", pid=444, host="other-host", heartbeat_age=0.5)
+    local = _running_run(conn, "w-live")
+    remote = _running_run(conn, "w-remote")
+    assert _reconcile(conn, alive_pids={333}) == []
+    assert runs.get_run(conn, local).status == "running"
+    assert runs.get_run(conn, remote).status == "running"
+
+
+def test_reconcile_records_the_count_on_the_reconciling_worker(conn):
+    _worker(conn, "w-new", pid=1, heartbeat_age=0)
+    _worker(conn, "w-gone", pid=555, heartbeat_age=0)
+    _running_run(conn, "w-gone")
+    _running_run(conn, "w-gone")
+    assert len(_reconcile(conn, alive_pids={1})) == 2
+    row = conn.execute("SELECT reconciled_running_runs FROM workers WHERE worker_id = 'w-new'")
+    assert row.fetchone()[0] == 2

@@ -1,0 +1,96 @@
+import subprocess
+import sys
+import threading
+import time
+
+from store import events, runs
+from store.db import Database
+from tests.processes import REPO
+from tests.store_helpers import queue_batch
+from worker.dry_run import execute_dry_run
+from worker.loop import Worker
+from worker.settings import load_run_settings, load_worker_settings
+
+
+def _worker(database, executors=None):
+    worker = Worker(Database(database.path), load_worker_settings(), load_run_settings(),
+                    executors=executors)
+    worker.start()
+    return worker
+
+
+def _last_event(conn, run_id):
+    return events.list_events(conn, run_id, limit=200, cursor=None, include_payload=True)[0][-1]
+
+
+def test_an_exception_in_a_run_fails_that_run_and_not_the_loop(database, conn):
+    def explode(ctx):
+        raise ZeroDivisionError("boom")
+
+    worker = _worker(database, {True: explode, False: explode})
+    try:
+        _, (first, second) = queue_batch(conn, 2)
+        assert worker.run_once() and worker.run_once()
+    finally:
+        worker.shutdown()
+    for run_id in (first, second):
+        run = runs.get_run(conn, run_id)
+        assert (run.status, run.error_code) == ("failed", "internal_error")
+        failed = _last_event(conn, run_id)
+        assert failed.event_type == "run_failed"
+        assert "ZeroDivisionError" in failed.payload["traceback"]
+
+
+def test_a_normal_run_fails_clearly_until_the_agent_exists(database, conn):
+    worker = _worker(database)
+    try:
+        _, (run_id,) = queue_batch(conn, 1, dry_run=False)
+        worker.run_once()
+    finally:
+        worker.shutdown()
+    run = runs.get_run(conn, run_id)
+    assert (run.status, run.error_code) == ("failed", "not_implemented")
+
+
+def test_worker_stop_during_a_run_records_worker_shutdown(database, conn):
+    stop_now = threading.Event()
+
+    def slow(ctx):
+        stop_now.set()
+        ctx.stop_event.wait(5)
+        ctx.checkpoint()
+        return execute_dry_run(ctx)
+
+    worker = _worker(database, {True: slow, False: slow})
+    _, (run_id,) = queue_batch(conn, 1)
+    thread = threading.Thread(target=worker.run_once)
+    thread.start()
+    stop_now.wait(10)
+    worker.stop_event.set()
+    thread.join(10)
+    worker.shutdown()
+    run = runs.get_run(conn, run_id)
+    assert (run.status, run.error_code) == ("failed", "worker_shutdown")
+
+
+def test_once_on_an_empty_queue_exits_zero(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "worker", "--once", "--db",
+                           str(tmp_path / "empty.db")], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_once_processes_exactly_one_run(database, conn):
+    _, run_ids = queue_batch(conn, 2)
+    done = subprocess.run([sys.executable, "-m", "worker", "--once", "--db", database.path],
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert [runs.get_run(conn, r).status for r in run_ids] == ["completed", "queued"]
+
+
+def test_bad_configuration_is_reported_not_raised(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "worker", "--once", "--db", str(tmp_path / "x.db")],
+                          cwd=REPO, capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "C2XC_WORKER_POLL_S": "soon"})
+    assert done.returncode == 2
+    assert "C2XC_WORKER_POLL_S" in done.stderr and "Traceback" not in done.stderr
