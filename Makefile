@@ -4,6 +4,7 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
+PORT ?= 8000
 
 .PHONY: run test setup-run setup-test clean
 
@@ -18,7 +19,7 @@ setup-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[run,test]"
 
 run: setup-run
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port $(PORT)
 
 test: setup-test
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
