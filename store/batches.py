@@ -11,7 +11,7 @@ import sqlite3
 from typing import Any
 
 from store import status as st
-from store.cursor import decode_cursor, page
+from store.cursor import decode_cursor, page, where
 from store.errors import NotFound
 from store.ids import new_id
 from store.records import Batch
@@ -74,18 +74,12 @@ def _like_pattern(text: str) -> str:
 def list_batches(conn: sqlite3.Connection, *, status: str | None, q: str | None,
                  limit: int, cursor: str | None) -> tuple[list[Batch], str | None, bool]:
     """Newest first; ``q`` is a case-insensitive substring of ``user_request``."""
-    clauses, params = [], []
-    if cursor:
-        clauses.append("seq < ?")
-        params.append(decode_cursor(CURSOR_KIND, cursor))
-    if status:
-        clauses.append("status = ?")
-        params.append(status)
-    if q:
-        clauses.append("user_request LIKE ? ESCAPE '\\'")
-        params.append(_like_pattern(q))
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    rows = conn.execute(f"SELECT * FROM batches {where} ORDER BY seq DESC LIMIT ?",
+    clause, params = where([
+        ("seq < ?", decode_cursor(CURSOR_KIND, cursor) if cursor else None),
+        ("status = ?", status),
+        ("user_request LIKE ? ESCAPE '\\'", _like_pattern(q) if q else None),
+    ])
+    rows = conn.execute(f"SELECT * FROM batches {clause} ORDER BY seq DESC LIMIT ?",
                         (*params, limit + 1)).fetchall()
     items, next_cursor, has_more = page(rows, limit, CURSOR_KIND, lambda row: row["seq"])
     return [Batch.from_row(row) for row in items], next_cursor, has_more

@@ -42,34 +42,34 @@ def _record(conn: sqlite3.Connection, target_type: str, target_id: str, reason: 
     return cancel_id
 
 
+def _request(conn: sqlite3.Connection, target_type: str, target_id: str, reason: str | None,
+             now: float, row: sqlite3.Row | None, covering_ids: tuple[str, ...]) -> CancelOutcome:
+    """Record a cancel unless the target is unknown, finished, or already has one."""
+    if row is None:
+        raise NotFound(f"{target_type} {target_id!r} does not exist", {f"{target_type}_id": target_id})
+    if row["status"] in st.TERMINAL_STATUSES:
+        return CancelOutcome(None, ALREADY_FINISHED, target_type, target_id, row["status"])
+    existing = _existing_request(conn, covering_ids)
+    if existing:
+        return CancelOutcome(existing, ALREADY_REQUESTED, target_type, target_id, row["status"])
+    return CancelOutcome(_record(conn, target_type, target_id, reason, now), REQUESTED,
+                         target_type, target_id, row["status"])
+
+
 def request_run_cancel(conn: sqlite3.Connection, run_id: str, reason: str | None,
                        now: float) -> CancelOutcome:
+    """A run is covered by a request naming it or its batch."""
     with write_transaction(conn):
         row = conn.execute("SELECT status, batch_id FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"run {run_id!r} does not exist", {"run_id": run_id})
-        if row["status"] in st.TERMINAL_STATUSES:
-            return CancelOutcome(None, ALREADY_FINISHED, "run", run_id, row["status"])
-        existing = _existing_request(conn, (run_id, row["batch_id"]))
-        if existing:
-            return CancelOutcome(existing, ALREADY_REQUESTED, "run", run_id, row["status"])
-        return CancelOutcome(_record(conn, "run", run_id, reason, now), REQUESTED, "run", run_id,
-                             row["status"])
+        covering = (run_id, row["batch_id"]) if row else (run_id,)
+        return _request(conn, "run", run_id, reason, now, row, covering)
 
 
 def request_batch_cancel(conn: sqlite3.Connection, batch_id: str, reason: str | None,
                          now: float) -> CancelOutcome:
     with write_transaction(conn):
         row = conn.execute("SELECT status FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"batch {batch_id!r} does not exist", {"batch_id": batch_id})
-        if row["status"] in st.TERMINAL_STATUSES:
-            return CancelOutcome(None, ALREADY_FINISHED, "batch", batch_id, row["status"])
-        existing = _existing_request(conn, (batch_id,))
-        if existing:
-            return CancelOutcome(existing, ALREADY_REQUESTED, "batch", batch_id, row["status"])
-        return CancelOutcome(_record(conn, "batch", batch_id, reason, now), REQUESTED, "batch",
-                             batch_id, row["status"])
+        return _request(conn, "batch", batch_id, reason, now, row, (batch_id,))
 
 
 def pending_cancel(conn: sqlite3.Connection, run_id: str, batch_id: str) -> tuple[str, str | None] | None:

@@ -47,3 +47,11 @@ def page(rows: list, limit: int, kind: str, key_of) -> tuple[list, str | None, b
     items = rows[:limit]
     next_cursor = encode_cursor(kind, key_of(items[-1])) if has_more and items else None
     return items, next_cursor, has_more
+
+
+def where(conditions: list[tuple[str, object]]) -> tuple[str, list]:
+    """``WHERE a AND b`` from (sql, value) pairs whose value is set; values stay bound."""
+    active = [(sql, value) for sql, value in conditions if value not in (None, "")]
+    if not active:
+        return "", []
+    return "WHERE " + " AND ".join(sql for sql, _ in active), [value for _, value in active]

@@ -15,7 +15,7 @@ from typing import Any
 
 from store import status as st
 from store.batches import refresh_batch_status
-from store.cursor import decode_cursor, page
+from store.cursor import decode_cursor, page, where
 from store.db import write_transaction
 from store.errors import Conflict, NotFound
 from store.events import insert_event
@@ -56,18 +56,12 @@ def require_run(conn: sqlite3.Connection, run_id: str) -> None:
 def list_runs(conn: sqlite3.Connection, *, batch_id: str | None, status: str | None,
               limit: int, cursor: str | None) -> tuple[list[Run], str | None, bool]:
     """Queue order (oldest first), which within a batch is run_index order."""
-    clauses, params = [], []
-    if cursor:
-        clauses.append("r.seq > ?")
-        params.append(decode_cursor(CURSOR_KIND, cursor))
-    if batch_id:
-        clauses.append("r.batch_id = ?")
-        params.append(batch_id)
-    if status:
-        clauses.append("r.status = ?")
-        params.append(status)
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    rows = conn.execute(f"{_RUN_SELECT} {where} ORDER BY r.seq LIMIT ?",
+    clause, params = where([
+        ("r.seq > ?", decode_cursor(CURSOR_KIND, cursor) if cursor else None),
+        ("r.batch_id = ?", batch_id),
+        ("r.status = ?", status),
+    ])
+    rows = conn.execute(f"{_RUN_SELECT} {clause} ORDER BY r.seq LIMIT ?",
                         (*params, limit + 1)).fetchall()
     items, next_cursor, has_more = page(rows, limit, CURSOR_KIND, lambda row: row["seq"])
     return [Run.from_row(row) for row in items], next_cursor, has_more

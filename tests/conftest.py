@@ -5,7 +5,7 @@ import pytest
 
 from store.db import Database
 from store.migrations import migrate
-from tests.processes import ServiceProcesses
+from tests.processes import ServiceProcesses, running_service
 
 
 @pytest.fixture
@@ -39,13 +39,8 @@ def make_app(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     """gunicorn + one worker, real processes on 127.0.0.1, shared by a test module."""
-    procs = ServiceProcesses(tmp_path_factory.mktemp("service"))
-    try:
-        procs.start_api()
-        procs.start_worker()
+    with running_service(tmp_path_factory.mktemp("service")) as procs:
         yield procs
-    finally:
-        procs.stop_all()
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import requests
 
@@ -134,3 +135,15 @@ class ServiceProcesses:
                 assert page["next_cursor"] is None
                 return items
             cursor = page["next_cursor"]
+
+
+@contextmanager
+def running_service(workdir: Path, env: dict[str, str] | None = None) -> Iterator[ServiceProcesses]:
+    """gunicorn + one worker for the duration of the block; always stopped afterwards."""
+    procs = ServiceProcesses(workdir, env)
+    try:
+        procs.start_api()
+        procs.start_worker()
+        yield procs
+    finally:
+        procs.stop_all()

@@ -1,22 +1,15 @@
 """Cancel through the real stack, with dry runs slowed so cancels land mid-run."""
 import pytest
 
-from tests.processes import wait_until
+from tests.processes import running_service, wait_until
 
 TERMINAL = {"completed", "failed", "canceled"}
 
 
 @pytest.fixture(scope="module")
 def slow_service(tmp_path_factory):
-    from tests.processes import ServiceProcesses
-
-    procs = ServiceProcesses(tmp_path_factory.mktemp("slow"), {"C2XC_DRY_RUN_STEP_DELAY_S": "0.15"})
-    try:
-        procs.start_api()
-        procs.start_worker()
+    with running_service(tmp_path_factory.mktemp("slow"), {"C2XC_DRY_RUN_STEP_DELAY_S": "0.15"}) as procs:
         yield procs
-    finally:
-        procs.stop_all()
 
 
 def test_cancelled_batch_never_starts_a_run_after_the_cancel(slow_service):
