@@ -1,0 +1,109 @@
+"""The LightRAG adapter against real working directories built in the test."""
+import shutil
+from dataclasses import replace
+
+import pytest
+
+from tests.fake_openai import FakeOpenAI
+from tests.kb_fixtures import build_kb
+from worker.kb.adapter import KnowledgeBase
+from worker.llm.embeddings import openai_embedder
+from worker.run_context import RunFailure
+from worker.settings import load_run_settings
+
+DOCS = {
+    "cu_mo_dual_sites.md": "Copper and molybdenum dual sites doped into TiO2 stabilise *OCCO "
+                           "and promote C-C coupling toward ethylene under visible light.",
+    "hydrogen_evolution.md": "Silver dopants suppress the hydrogen evolution reaction by weakening "
+                             "proton adsorption on the titania surface.",
+    "zr_btb_modifiers.md": "Carboxylic acid modifiers capping Zr6 clusters of Zr-BTB nanosheets "
+                           "tune local pKa and CO2 enrichment near the interface.",
+}
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeOpenAI(embedding_dim=64) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def settings(fake, monkeypatch_module):
+    monkeypatch_module.setenv("OPENAI_API_KEY", "sk-test-kb")
+    return replace(load_run_settings(), embedding_base_url=fake.base_url, embedding_dim=64,
+                   embedding_model="fake-hash-64")
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+@pytest.fixture(scope="module")
+def kb_dir(tmp_path_factory, settings):
+    return build_kb(tmp_path_factory.mktemp("kb") / "principles", DOCS, settings,
+                    dois={"cu_mo_dual_sites.md": "10.1000/cumo.2024.001"})
+
+
+def _kb(settings, path):
+    return KnowledgeBase("kb_principles", path, openai_embedder(settings), settings.embedding_dim,
+                         settings.embedding_model)
+
+
+def test_search_returns_lightrag_chunks_with_ids_and_sources(settings, kb_dir):
+    kb = _kb(settings, kb_dir)
+    try:
+        chunks = kb.search("copper molybdenum ethylene coupling", top_k=2)
+    finally:
+        kb.close()
+    assert chunks and chunks[0].content == DOCS["cu_mo_dual_sites.md"]
+    assert chunks[0].source == "10.1000/cumo.2024.001"  # DOI recorded at build time
+    assert chunks[0].chunk_id.startswith(("chunk-", "doc-"))
+
+
+def test_a_document_without_doi_is_cited_by_its_file_name(settings, kb_dir):
+    kb = _kb(settings, kb_dir)
+    try:
+        chunks = kb.search("carboxylic acid Zr-BTB pKa", top_k=1)
+    finally:
+        kb.close()
+    assert [c.source for c in chunks] == ["zr_btb_modifiers.md"]
+
+
+def test_a_knowledge_base_that_vanished_fails_clearly(settings, kb_dir, tmp_path):
+    copy = shutil.copytree(kb_dir, tmp_path / "copy")
+    kb = _kb(settings, str(copy))
+    try:
+        assert kb.search("silver hydrogen evolution", top_k=1)
+        shutil.rmtree(copy)
+        with pytest.raises(RunFailure) as failure:
+            kb.search("silver", top_k=1)
+    finally:
+        kb.close()
+    assert failure.value.code == "kb_error" and "missing" in failure.value.message
+
+
+@pytest.mark.parametrize("dim, model", [(32, "fake-hash-64"), (64, "another-model")])
+def test_an_embedding_model_or_dimension_mismatch_is_refused(settings, kb_dir, dim, model):
+    wrong = replace(settings, embedding_dim=dim, embedding_model=model)
+    kb = KnowledgeBase("kb_principles", kb_dir, openai_embedder(wrong), dim, model)
+    try:
+        with pytest.raises(RunFailure) as failure:
+            kb.search("copper", top_k=1)
+    finally:
+        kb.close()
+    assert failure.value.code == "kb_error" and "was built with embedding model" in failure.value.message
+
+
+def test_an_endpoint_returning_another_dimension_is_refused(settings, kb_dir, tmp_path):
+    copy = shutil.copytree(kb_dir, tmp_path / "nometa")
+    (copy / "c2xc_kb.json").unlink()
+    wrong = replace(settings, embedding_dim=32)
+    kb = KnowledgeBase("kb_principles", str(copy), openai_embedder(wrong), 32, "fake")
+    try:
+        with pytest.raises(RunFailure) as failure:
+            kb.search("copper", top_k=1)
+    finally:
+        kb.close()
+    assert failure.value.code == "kb_error"

@@ -1,0 +1,1 @@
+"""Knowledge-base access: LightRAG working directories, read-only, searched without an LLM."""

@@ -1,0 +1,147 @@
+"""Search one LightRAG working directory and return citable chunks.
+
+Retrieval only: ``aquery_data`` in ``naive`` mode (vector search over chunks)
+returns LightRAG's own chunk ids, their text and their file path; no LLM is
+asked to answer. The working directory is opened read-only in spirit — we
+never insert, and never flush storages — and is checked on every search, so a
+knowledge base that vanished after the preflight fails the run with a clear
+``kb_error`` instead of a stack trace.
+
+A document's *source* is its DOI when the knowledge-base builder recorded one
+in ``c2xc_kb.json`` (``{"sources": {"<file_path>": {"doi": "10.…"}}}``), else
+its file name.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Awaitable, Callable
+
+import numpy as np
+
+from worker.preflight import LIGHTRAG_MARKERS
+from worker.run_context import RunFailure
+
+log = logging.getLogger("c2xc.worker")
+KB_METADATA_FILE = "c2xc_kb.json"
+KB_NAMESPACES = ("kb_principles", "kb_modulation")
+Embedder = Callable[[list[str]], Awaitable[np.ndarray]]
+
+
+@dataclass(frozen=True)
+class RetrievedChunk:
+    chunk_id: str
+    content: str
+    source: str
+    file_path: str
+
+
+def kb_error(message: str, **details) -> RunFailure:
+    return RunFailure("kb_error", message, details)
+
+
+class KnowledgeBase:
+    """One LightRAG working directory, opened lazily on the first search."""
+
+    def __init__(self, namespace: str, working_dir: str, embed: Embedder, embedding_dim: int,
+                 embedding_model: str):
+        if namespace not in KB_NAMESPACES:
+            raise ValueError(f"unknown knowledge base {namespace!r}")
+        self.namespace, self.working_dir = namespace, working_dir
+        self._embed, self._dim, self._model = embed, embedding_dim, embedding_model
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._rag = None
+        self._sources: dict[str, dict] = {}
+
+    def _check_directory(self) -> None:
+        directory = Path(self.working_dir)
+        absent = [m for m in LIGHTRAG_MARKERS if not (directory / m).is_file()]
+        if not directory.is_dir() or absent:
+            raise kb_error(f"knowledge base {self.namespace} at {self.working_dir} is missing or "
+                           "incomplete", namespace=self.namespace, working_dir=self.working_dir,
+                           missing_files=absent)
+
+    def _open(self) -> None:
+        from lightrag import LightRAG
+        from lightrag.utils import EmbeddingFunc
+
+        from worker.kb.tokenizer import local_tokenizer
+
+        async def no_llm(*_args, **_kwargs) -> str:
+            raise RuntimeError("the knowledge-base adapter never asks LightRAG's LLM")
+
+        metadata = self._read_metadata()
+        self._sources = metadata.get("sources", {})
+        built_with = metadata.get("embedding") or {}
+        if built_with and (built_with.get("dim") != self._dim or built_with.get("model") != self._model):
+            raise kb_error(
+                f"knowledge base {self.namespace} was built with embedding model "
+                f"{built_with.get('model')!r} (dimension {built_with.get('dim')}); the service is "
+                f"configured with {self._model!r} (dimension {self._dim})",
+                namespace=self.namespace, built_with=built_with)
+        self._loop = asyncio.new_event_loop()
+        try:
+            self._rag = LightRAG(
+                working_dir=self.working_dir, llm_model_func=no_llm, tokenizer=local_tokenizer(),
+                embedding_func=EmbeddingFunc(embedding_dim=self._dim, func=self._embed,
+                                             max_token_size=8192, model_name=self._model))
+            self._loop.run_until_complete(self._rag.initialize_storages())
+        except Exception as exc:
+            self.close()
+            raise kb_error(f"cannot open knowledge base {self.namespace}: {exc}",
+                           namespace=self.namespace) from exc
+
+    def _read_metadata(self) -> dict:
+        path = Path(self.working_dir) / KB_METADATA_FILE
+        if not path.is_file():
+            return {}
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise kb_error(f"{path} is unreadable: {exc}") from exc
+
+    def _source_of(self, file_path: str) -> str:
+        doi = (self._sources.get(file_path) or {}).get("doi")
+        return doi or Path(file_path).name or file_path
+
+    def search(self, query: str, top_k: int) -> list[RetrievedChunk]:
+        from lightrag import QueryParam
+
+        self._check_directory()
+        if self._rag is None:
+            self._open()
+        param = QueryParam(mode="naive", top_k=top_k, chunk_top_k=top_k, enable_rerank=False)
+        try:
+            result = self._loop.run_until_complete(self._rag.aquery_data(query, param))
+        except RunFailure:
+            raise
+        except Exception as exc:
+            raise kb_error(f"search in {self.namespace} failed: {exc}",
+                           namespace=self.namespace) from exc
+        if result.get("status") != "success":  # e.g. nothing matched: an empty answer, not a failure
+            log.info("kb %s: no result for %r (%s)", self.namespace, query, result.get("message"))
+            return []
+        return [RetrievedChunk(chunk_id=c["chunk_id"], content=c["content"],
+                               file_path=c.get("file_path", ""),
+                               source=self._source_of(c.get("file_path", "")))
+                for c in result["data"].get("chunks", [])[:top_k]]
+
+    def close(self) -> None:
+        """Stop LightRAG's background tasks and the embedding client, then the loop."""
+        loop = self._loop
+        self._loop, self._rag = None, None
+        if loop is None:
+            return
+        aclose = getattr(self._embed, "aclose", None)
+        if aclose is not None:
+            loop.run_until_complete(aclose())
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()

@@ -1,0 +1,1 @@
+"""LLM and embedding access over any OpenAI-compatible endpoint (the ``openai`` package)."""

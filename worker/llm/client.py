@@ -1,0 +1,121 @@
+"""Chat completions with tool calling, bounded retries, and every attempt traced.
+
+The trace callback receives ``llm_request`` before each attempt and
+``llm_response`` after it (with ``error`` set when the attempt failed), so a
+run's trace holds exactly the requests the endpoint received, in order. The
+API key goes to the ``openai`` client and nowhere else: payloads carry the
+model, parameters, messages and tool schemas, never headers.
+
+Only features every OpenAI-compatible server has are used (messages, tools,
+temperature): no structured-output mode, so Qwen on vLLM or DashScope works.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import openai
+
+from worker.llm.retry import RETRYABLE, backoff_delay, describe
+from worker.run_context import RunFailure
+from worker.settings import RunSettings
+
+Trace = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    call_id: str
+    name: str
+    arguments: str  # JSON text as the model wrote it; parsed by the tool dispatcher
+
+
+@dataclass(frozen=True)
+class LlmReply:
+    content: str | None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    usage: dict[str, int] = field(default_factory=dict)
+    latency_s: float = 0.0
+    finish_reason: str | None = None
+
+
+class LlmClient:
+    def __init__(self, settings: RunSettings, *, sleep: Callable[[float], None] = time.sleep,
+                 backoff_base_s: float = 1.0):
+        self.settings, self._sleep, self._backoff_base_s = settings, sleep, backoff_base_s
+        self._client = openai.OpenAI(base_url=settings.llm_base_url, api_key=settings.api_key,
+                                     timeout=settings.llm_timeout_s, max_retries=0)
+        self.calls = 0
+
+    def chat(self, messages: list[dict[str, Any]], *, tools: list[dict] | None = None,
+             temperature: float, trace: Trace, before_attempt: Callable[[], None] = lambda: None
+             ) -> LlmReply:
+        """One logical call: up to ``llm_max_retries`` retries on 429, 5xx, timeouts."""
+        parameters = {"temperature": temperature}
+        request = {"model": self.settings.llm_model, **parameters, "messages": messages}
+        if tools:
+            request["tools"] = tools
+        last_error: Exception | None = None
+        for attempt in range(self.settings.llm_max_retries + 1):
+            before_attempt()
+            self.calls += 1
+            trace("llm_request", {"model": self.settings.llm_model, "parameters": parameters,
+                                  "attempt": attempt + 1, "messages": messages,
+                                  "tools": tools or []})
+            started = time.monotonic()
+            try:
+                response = self._client.chat.completions.create(**request)
+            except RETRYABLE as exc:
+                last_error = exc
+                delay = backoff_delay(attempt, exc, base_s=self._backoff_base_s)
+                trace("llm_response", {"error": describe(exc), "attempt": attempt + 1,
+                                       "latency_ms": _ms(started), "retry_in_s": round(delay, 3)})
+                if attempt < self.settings.llm_max_retries:
+                    self._sleep(delay)
+                continue
+            except openai.APIError as exc:
+                trace("llm_response", {"error": describe(exc), "attempt": attempt + 1,
+                                       "latency_ms": _ms(started)})
+                raise RunFailure("llm_error", f"the LLM endpoint refused the request: "
+                                 f"{describe(exc)}") from exc
+            reply = _reply(response, time.monotonic() - started)
+            trace("llm_response", {"content": reply.content, "attempt": attempt + 1,
+                                   "tool_calls": [{"id": c.call_id, "name": c.name,
+                                                   "arguments": c.arguments}
+                                                  for c in reply.tool_calls],
+                                   "usage": reply.usage, "latency_ms": _ms(started),
+                                   "finish_reason": reply.finish_reason})
+            return reply
+        raise RunFailure("llm_unavailable",
+                         f"the LLM endpoint failed {self.settings.llm_max_retries + 1} time(s); "
+                         f"last: {describe(last_error)}")
+
+
+def _ms(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 1)
+
+
+def _reply(response, latency_s: float) -> LlmReply:
+    if not response.choices:
+        raise RunFailure("llm_error", "the LLM endpoint answered with no choices")
+    choice = response.choices[0]
+    calls = [ToolCall(call_id=c.id or f"call_{i}", name=c.function.name,
+                      arguments=c.function.arguments or "{}")
+             for i, c in enumerate(choice.message.tool_calls or [])]
+    usage = response.usage.model_dump(include={"prompt_tokens", "completion_tokens", "total_tokens"}) \
+        if response.usage else {}
+    return LlmReply(content=choice.message.content, tool_calls=calls, usage=usage,
+                    latency_s=latency_s, finish_reason=choice.finish_reason)
+
+
+def parse_arguments(call: ToolCall) -> dict[str, Any]:
+    """Tool arguments as a dict; malformed JSON is the model's mistake, reported back to it."""
+    try:
+        value = json.loads(call.arguments or "{}")
+    except ValueError as exc:
+        raise ValueError(f"arguments of {call.name} are not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"arguments of {call.name} must be a JSON object")
+    return value
