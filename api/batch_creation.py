@@ -25,12 +25,10 @@ from api.schemas import BatchCreatedSchema
 from store import batches, idempotency, migrations
 from store.db import write_transaction
 from store.errors import Conflict, DependencyUnavailable, ValidationFailed
+from worker.agent.prompts import template_versions
 from worker.preflight import missing_for_normal_run
-from worker.settings import RunSettings
+from worker.settings import OVERRIDE_FIELDS, RunSettings
 
-_OVERRIDE_TARGETS = {"llm_model": "llm_model", "openai_api_base": "llm_base_url",
-                     "kb_principles_dir": "kb_principles_dir",
-                     "kb_modulation_dir": "kb_modulation_dir"}
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,7 @@ def apply_overrides(base: RunSettings, overrides: dict[str, str],
     if problems:
         raise ValidationFailed("overrides are not allowed",
                                {"fields": {f"overrides.{k}": v for k, v in problems.items()}})
-    effective = replace(base, **{_OVERRIDE_TARGETS[k]: v for k, v in requested.items()})
+    effective = replace(base, **{OVERRIDE_FIELDS[k]: v for k, v in requested.items()})
     return effective, requested
 
 
@@ -79,6 +77,7 @@ def config_snapshot(settings: RunSettings, body: dict[str, Any], applied: dict[s
         "recipes_per_run": body["recipes_per_run"],
         "temperature": body["temperature"],
         "overrides_applied": applied,
+        "prompts": template_versions(),
         "versions": {"service": __version__, "api": API_VERSION,
                      "db_schema": migrations.LATEST_VERSION,
                      "python": platform.python_version()},

@@ -9,6 +9,7 @@ A script turn is one of:
   {"content": "text"}                                   an assistant message
   {"tool_calls": [{"name": "kb_search", "arguments": {...}}]}
   {"status": 429} / {"status": 500}                    an error response
+  any of these with "delay": seconds                    answer after a pause
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -92,6 +94,7 @@ class FakeOpenAI:
                     self._send(404, {"error": {"message": "not found"}})
 
             def _chat(self, turn: dict, body: dict) -> None:
+                time.sleep(turn.get("delay", 0))
                 if "status" in turn:
                     self._send(turn["status"], {"error": {"message": turn.get("error", "scripted"),
                                                           "type": "scripted"}})

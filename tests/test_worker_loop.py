@@ -41,7 +41,12 @@ def test_an_exception_in_a_run_fails_that_run_and_not_the_loop(database, conn):
         assert "ZeroDivisionError" in failed.payload["traceback"]
 
 
-def test_a_normal_run_fails_clearly_until_the_agent_exists(database, conn):
+def test_a_normal_run_without_its_knowledge_bases_fails_before_any_llm_call(
+        database, conn, monkeypatch, tmp_path):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-loop")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # would fail if ever called
+    monkeypatch.setenv("LIGHTRAG_KB_PRINCIPLES_DIR", str(tmp_path / "gone"))
+    monkeypatch.setenv("LIGHTRAG_KB_MODULATION_DIR", str(tmp_path / "gone2"))
     worker = _worker(database)
     try:
         _, (run_id,) = queue_batch(conn, 1, dry_run=False)
@@ -49,7 +54,23 @@ def test_a_normal_run_fails_clearly_until_the_agent_exists(database, conn):
     finally:
         worker.shutdown()
     run = runs.get_run(conn, run_id)
-    assert (run.status, run.error_code) == ("failed", "not_implemented")
+    assert (run.status, run.error_code) == ("failed", "kb_error")
+    assert "kb_principles" in run.error_message
+    types = [e.event_type for e in events.list_events(conn, run_id, limit=50, cursor=None)[0]]
+    assert "llm_request" not in types
+
+
+def test_a_normal_run_without_a_key_in_the_worker_fails_clearly(database, conn, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    worker = _worker(database)
+    try:
+        _, (run_id,) = queue_batch(conn, 1, dry_run=False)
+        worker.run_once()
+    finally:
+        worker.shutdown()
+    run = runs.get_run(conn, run_id)
+    assert (run.status, run.error_code) == ("failed", "dependency_unavailable")
+    assert "OPENAI_API_KEY" in run.error_message
 
 
 def test_worker_stop_during_a_run_records_worker_shutdown(database, conn):

@@ -1,20 +1,43 @@
-"""Normal runs: the recipe agent (SPEC 5.2).
+"""Normal runs: the recipe agent over the two knowledge bases and the configured LLM.
 
-Not built yet: until the recipe-agent issue lands, a normal run that passed
-the preflight fails at once with ``not_implemented`` and says so in its
-trace, rather than pretending to produce recipes. docs/STATUS.md tracks it.
+The effective settings are the worker's own (including the API key, which is
+never stored) with the batch's permitted overrides applied, exactly as the
+API recorded them in the batch's config snapshot.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from store.records import RunOutput
+from worker.agent.engine import RecipeAgent
+from worker.agent.note import RunNote
+from worker.agent.tools import ToolBox
+from worker.kb.adapter import KnowledgeBase
+from worker.llm.client import LlmClient
+from worker.llm.embeddings import openai_embedder
 from worker.run_context import RunContext, RunFailure
+from worker.settings import OVERRIDE_FIELDS, RunSettings
+
+
+def effective_settings(base: RunSettings, snapshot: dict) -> RunSettings:
+    applied = snapshot.get("overrides_applied") or {}
+    return replace(base, **{OVERRIDE_FIELDS[k]: v for k, v in applied.items() if k in OVERRIDE_FIELDS})
 
 
 def execute_normal_run(ctx: RunContext) -> RunOutput:
-    ctx.checkpoint()
-    ctx.emit("run_started", {"mode": "normal", "run_id": ctx.run.run_id,
-                             "batch_id": ctx.run.batch_id, "run_index": ctx.run.run_index,
-                             "recipes_per_run": ctx.run.recipes_per_run})
-    raise RunFailure("not_implemented",
-                     "normal runs (the recipe agent) are not implemented in this release; "
-                     "use dry_run=true, see docs/STATUS.md")
+    settings = effective_settings(ctx.settings, ctx.run.config_snapshot)
+    kbs = {namespace: KnowledgeBase(namespace, directory, openai_embedder(settings),
+                                    settings.embedding_dim, settings.embedding_model)
+           for namespace, directory in (("kb_principles", settings.kb_principles_dir),
+                                        ("kb_modulation", settings.kb_modulation_dir))}
+    try:
+        if not settings.api_key:
+            raise RunFailure("dependency_unavailable", f"{settings.llm_api_key_env} is not set in "
+                             "the worker's environment")
+        for kb in kbs.values():  # fail before spending tokens if a KB vanished after preflight
+            kb.check_directory()
+        agent = RecipeAgent(ctx, LlmClient(settings), ToolBox(ctx, kbs, RunNote()), settings.bounds)
+        return agent.run()
+    finally:
+        for kb in kbs.values():
+            kb.close()

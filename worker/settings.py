@@ -68,6 +68,11 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
+# override name in POST /batches -> the RunSettings field it replaces
+OVERRIDE_FIELDS = {"llm_model": "llm_model", "openai_api_base": "llm_base_url",
+                   "kb_principles_dir": "kb_principles_dir", "kb_modulation_dir": "kb_modulation_dir"}
+
+
 @dataclass(frozen=True)
 class AgentBounds:
     max_depth: int = 3

@@ -56,7 +56,7 @@ class KnowledgeBase:
         self._rag = None
         self._sources: dict[str, dict] = {}
 
-    def _check_directory(self) -> None:
+    def check_directory(self) -> None:
         directory = Path(self.working_dir)
         absent = [m for m in LIGHTRAG_MARKERS if not (directory / m).is_file()]
         if not directory.is_dir() or absent:
@@ -110,7 +110,7 @@ class KnowledgeBase:
     def search(self, query: str, top_k: int) -> list[RetrievedChunk]:
         from lightrag import QueryParam
 
-        self._check_directory()
+        self.check_directory()
         if self._rag is None:
             self._open()
         param = QueryParam(mode="naive", top_k=top_k, chunk_top_k=top_k, enable_rerank=False)

@@ -1,0 +1,206 @@
+"""Normal runs end to end: gunicorn + worker processes, real LightRAG KBs, a fake LLM on loopback.
+
+The fake server plays the LLM from a script; each test sets the script,
+submits a batch through the API and reads the outcome through the API.
+Aliases are deterministic: each search below asks for top_k=1 and the
+documents are distinct enough that the expected chunk wins.
+"""
+import json
+import shutil
+from dataclasses import replace
+
+import pytest
+
+from tests.fake_openai import FakeOpenAI
+from tests.kb_fixtures import build_kb
+from tests.processes import ServiceProcesses, wait_until
+from worker.settings import load_run_settings
+
+SECRET = "sk-test-E2E-SECRET-31337"
+PRINCIPLES = {
+    "cu_mo.md": "Copper molybdenum dual sites in TiO2 stabilise OCCO and favour ethylene.",
+    "ag_her.md": "Silver dopants suppress hydrogen evolution on titania surfaces.",
+}
+MODULATION = {
+    "mba.md": "Mercaptobenzoic acid capping Zr6 clusters of Zr-BTB enriches CO2 near the sites.",
+    "tfa.md": "Trifluoroacetic acid modifiers make the MOF interface hydrophobic.",
+}
+DOIS = {"cu_mo.md": "10.1000/cumo.001", "mba.md": "10.1000/mba.002"}
+
+
+def search(kb, query):
+    return {"name": "kb_search", "arguments": {"kb": kb, "query": query, "top_k": 1}}
+
+
+def recipe(m1, m2, ratio, modifier, rationale):
+    return {"M1": m1, "M2": m2, "atomic_ratio": ratio, "small_molecule_modifier": modifier,
+            "rationale": rationale}
+
+
+def final(*recipes, notes="Ranked by ethylene selectivity evidence [C1]."):
+    return {"content": json.dumps({"recipes": list(recipes), "overall_notes": notes})}
+
+
+THREE = final(recipe("Cu", "Mo", "1:1", "4-mercaptobenzoic acid", "Cu-Mo stabilises OCCO [C1]; MBA enriches CO2 [C2]."),
+              recipe("Cu", "Ag", "3:1", "trifluoroacetic acid", "Ag suppresses HER [C3]; TFA [C4]."),
+              recipe("Cu", "Zn", "2:1", "4-mercaptobenzoic acid", "By analogy with [C1] and [C2]."))
+RESEARCH = [
+    {"tool_calls": [search("kb_principles", "copper molybdenum ethylene OCCO"),
+                    search("kb_modulation", "mercaptobenzoic acid Zr6 CO2")]},
+    {"tool_calls": [{"name": "note_add_candidate", "arguments": {"recipe": "Cu-Mo 1:1 + MBA",
+                                                                 "reason": "[C1] [C2]"}},
+                    {"name": "delegate", "arguments": {"expert": "tio2_expert",
+                                                       "task": "Second metal besides Cu?"}}]},
+    {"tool_calls": [search("kb_principles", "silver hydrogen evolution titania")]},  # expert
+    {"content": "Ag suppresses HER [C3]."},                                          # expert done
+    {"tool_calls": [search("kb_modulation", "trifluoroacetic hydrophobic interface"),
+                    {"name": "kb_get", "arguments": {"alias": "C1"}}]},
+]
+
+
+@pytest.fixture(scope="module")
+def llm():
+    with FakeOpenAI(embedding_dim=64) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def kbs(llm, tmp_path_factory):
+    settings = replace(load_run_settings(), embedding_base_url=llm.base_url, embedding_dim=64,
+                       embedding_model="fake-hash-64")
+    root = tmp_path_factory.mktemp("kbs")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OPENAI_API_KEY", SECRET)
+        return (build_kb(root / "principles", PRINCIPLES, settings, DOIS),
+                build_kb(root / "modulation", MODULATION, settings, DOIS))
+
+
+@pytest.fixture(scope="module")
+def agent_service(llm, kbs, tmp_path_factory):
+    env = {"OPENAI_API_KEY": SECRET, "OPENAI_BASE_URL": llm.base_url, "C2XC_LLM_MODEL": "fake-qwen",
+           "C2XC_EMBEDDING_MODEL": "fake-hash-64", "C2XC_EMBEDDING_DIM": "64",
+           "LIGHTRAG_KB_PRINCIPLES_DIR": kbs[0], "LIGHTRAG_KB_MODULATION_DIR": kbs[1],
+           "C2XC_LLM_MAX_RETRIES": "2", "C2XC_LLM_TIMEOUT_S": "10", "C2XC_AGENT_MAX_REPAIRS": "1",
+           "C2XC_AGENT_MAX_STEPS": "12"}
+    procs = ServiceProcesses(tmp_path_factory.mktemp("agent"), env)
+    try:
+        procs.start_api()
+        procs.start_worker()
+        yield procs
+    finally:
+        procs.stop_all()
+
+
+def _submit(svc, llm, script, recipes_per_run=3):
+    llm.script = list(script)
+    llm.requests.clear()
+    created = svc.post("/batches", json={"user_request": "Dual-metal TiO2 for C2H4",
+                                         "recipes_per_run": recipes_per_run})
+    assert created.status_code == 201, created.text
+    return created.json()["runs"][0]["run_id"]
+
+
+def _finished(svc, run_id, timeout=60):
+    return wait_until(lambda: (r := svc.run(run_id))["status"] in ("completed", "failed", "canceled") and r,
+                      timeout, message=f"run {run_id} to finish")
+
+
+def test_a_normal_run_answers_with_valid_cited_recipes_and_a_faithful_trace(agent_service, llm):
+    run_id = _submit(agent_service, llm, RESEARCH + [THREE])
+    run = _finished(agent_service, run_id)
+    assert run["status"] == "completed", run
+    output = agent_service.get(f"/runs/{run_id}/output").json()
+    assert len(output["recipes_json"]["recipes"]) == 3
+    assert set(output["citations"]) == {"C1", "C2", "C3", "C4"}
+    contents = {**PRINCIPLES, **MODULATION}
+    for alias, ref in output["citations"].items():
+        item = agent_service.get(f"/runs/{run_id}/evidence/{alias}").json()
+        assert item["ref"] == ref and item["content"] in contents.values()
+    c1 = agent_service.get(f"/runs/{run_id}/evidence/C1").json()
+    assert (c1["source"], c1["content"]) == ("10.1000/cumo.001", PRINCIPLES["cu_mo.md"])
+    assert agent_service.get(f"/runs/{run_id}/evidence/C4").json()["source"] == "tfa.md"
+
+    trace = agent_service.all_events(run_id, include_payload="true")
+    sent = [e["payload"]["messages"] for e in trace if e["event_type"] == "llm_request"]
+    assert sent == [body["messages"] for body in llm.chat_requests()]
+    types = [e["event_type"] for e in trace]
+    for expected in ("run_started", "recap_info", "kb_query", "kb_get", "note_update",
+                     "citations_resolved", "final_output"):
+        assert expected in types
+    depths = {e["payload"]["depth"] for e in trace if e["event_type"] == "recap_info"}
+    assert depths == {0, 1}  # the expert ran one level down
+
+
+def test_no_secret_reaches_the_database_or_the_logs(agent_service, llm):
+    run_id = _submit(agent_service, llm, RESEARCH + [THREE])
+    _finished(agent_service, run_id)
+    for path in agent_service.workdir.iterdir():
+        assert SECRET.encode() not in path.read_bytes(), path.name
+
+
+def test_an_answer_citing_an_unretrieved_alias_is_repaired_then_fails_after_the_bound(agent_service, llm):
+    bad = final(recipe("Cu", "Mo", "1:1", "4-mercaptobenzoic acid", "See [C9]."), notes="[C1]")
+    run_id = _submit(agent_service, llm, RESEARCH[:1] + [bad, bad], recipes_per_run=1)
+    run = _finished(agent_service, run_id)
+    assert (run["status"], run["error"]["code"]) == ("failed", "invalid_output")
+    assert "[C9] was never retrieved" in run["error"]["message"]
+    repair = llm.chat_requests()[-1]["messages"][-1]
+    assert repair["role"] == "user" and "[C9] was never retrieved" in repair["content"]
+
+
+def test_a_modifier_without_cooh_is_caught_and_repaired(agent_service, llm):
+    no_acid = final(recipe("Cu", "Mo", "1:1", "ethanol", "Cu-Mo [C1]."))
+    fixed = final(recipe("Cu", "Mo", "1:1", "4-mercaptobenzoic acid", "Cu-Mo [C1]; MBA [C2]."))
+    run_id = _submit(agent_service, llm, RESEARCH[:1] + [no_acid, fixed], recipes_per_run=1)
+    run = _finished(agent_service, run_id)
+    assert run["status"] == "completed"
+    assert "carboxylic acid" in llm.chat_requests()[-1]["messages"][-1]["content"]
+
+
+def test_a_rate_limit_is_retried(agent_service, llm):
+    one = final(recipe("Cu", "Mo", "1:1", "4-mercaptobenzoic acid", "Cu-Mo [C1]."))
+    run_id = _submit(agent_service, llm, [{"status": 429}] + RESEARCH[:1] + [one], recipes_per_run=1)
+    assert _finished(agent_service, run_id)["status"] == "completed"
+    attempts = [e for e in agent_service.all_events(run_id, include_payload="true")
+                if e["event_type"] == "llm_response"]
+    assert "RateLimitError" in attempts[0]["payload"]["error"]
+
+
+def test_an_llm_that_is_down_fails_the_run_clearly(agent_service, llm):
+    run_id = _submit(agent_service, llm, [{"status": 500}] * 3, recipes_per_run=1)
+    run = _finished(agent_service, run_id)
+    assert (run["status"], run["error"]["code"]) == ("failed", "llm_unavailable")
+    assert len(llm.chat_requests()) == 3
+
+
+def test_an_llm_that_never_stops_calling_tools_is_stopped_by_the_bounds(agent_service, llm):
+    loop = [{"tool_calls": [{"name": "kb_list", "arguments": {}}]}] * 20
+    run_id = _submit(agent_service, llm, loop, recipes_per_run=1)
+    run = _finished(agent_service, run_id)
+    assert (run["status"], run["error"]["code"]) == ("failed", "agent_bounds_exceeded")
+    assert "12 steps" in run["error"]["message"]
+
+
+def test_cancel_between_steps_ends_the_run_within_one_step(agent_service, llm):
+    slow = [{**turn, "delay": 0.4} for turn in RESEARCH] + [THREE]
+    run_id = _submit(agent_service, llm, slow)
+    wait_until(lambda: len(llm.chat_requests()) >= 1, message="the first LLM call")
+    agent_service.post(f"/runs/{run_id}/cancel", json={"reason": "enough"})
+    run = _finished(agent_service, run_id)
+    assert run["status"] == "canceled"
+    assert len(llm.chat_requests()) <= 2  # the call in flight, at most
+    assert agent_service.all_events(run_id)[-1]["event_type"] == "run_canceled"
+
+
+def test_a_knowledge_base_that_vanished_after_preflight_fails_clearly(agent_service, llm, kbs, tmp_path):
+    backup = shutil.copytree(kbs[1], tmp_path / "modulation-backup")
+    agent_service.stop(agent_service.processes[-1])  # stop the worker so the run waits
+    run_id = _submit(agent_service, llm, RESEARCH + [THREE])
+    shutil.rmtree(kbs[1])
+    try:
+        agent_service.start_worker()
+        run = _finished(agent_service, run_id)
+    finally:
+        shutil.copytree(backup, kbs[1])
+    assert (run["status"], run["error"]["code"]) == ("failed", "kb_error")
+    assert "kb_modulation" in run["error"]["message"]

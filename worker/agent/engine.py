@@ -1,0 +1,138 @@
+"""The ReCAP loop: plan -> act -> recap, recursively through expert delegation.
+
+One *agent loop* is a conversation of one role: ask the LLM, run the tools it
+calls, feed the results back, until it answers in plain content. The
+orchestrator may ``delegate`` a focused task to an expert, which runs its own
+loop one level deeper and returns its conclusion as the tool's result. Bounds
+(depth, steps, LLM calls, tool calls) are enforced here and end the run with
+``agent_bounds_exceeded`` naming the bound; cancellation and worker shutdown
+are checked before every LLM call and every tool call.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from store.records import RunOutput
+from worker.agent.answer import read_final_answer
+from worker.agent.prompts import repair_prompt, role_prompt, template_versions
+from worker.agent.tools import ALL_TOOL_DEFINITIONS, ToolBox, openai_tools
+from worker.llm.client import LlmClient, LlmReply, parse_arguments
+from worker.run_context import RunContext, RunFailure
+from worker.settings import AgentBounds
+
+EXPERTS = ("tio2_expert", "mof_expert")
+DELEGATE_TOOL = {"name": "delegate", "description": "Ask an expert a focused question; returns "
+                 "the expert's cited conclusion.",
+                 "parameters": {"type": "object", "properties": {
+                     "expert": {"type": "string", "enum": list(EXPERTS)},
+                     "task": {"type": "string"}}, "required": ["expert", "task"]}}
+
+
+class Budget:
+    """Counts steps and tool calls; the LLM client counts its own calls (retries included)."""
+
+    def __init__(self, bounds: AgentBounds, llm: LlmClient):
+        self.bounds, self.llm, self.steps, self.tool_calls = bounds, llm, 0, 0
+
+    def _exceeded(self, what: str, limit: int) -> RunFailure:
+        return RunFailure("agent_bounds_exceeded", f"the agent reached its limit of {limit} "
+                          f"{what} without a final answer", {"bound": what, "limit": limit})
+
+    def step(self) -> None:
+        self.steps += 1
+        if self.steps > self.bounds.max_steps:
+            raise self._exceeded("steps", self.bounds.max_steps)
+
+    def tool_call(self) -> None:
+        self.tool_calls += 1
+        if self.tool_calls > self.bounds.max_tool_calls:
+            raise self._exceeded("tool calls", self.bounds.max_tool_calls)
+
+    def before_llm_call(self) -> None:
+        if self.llm.calls >= self.bounds.max_llm_calls:
+            raise self._exceeded("LLM calls", self.bounds.max_llm_calls)
+
+
+def _assistant_message(reply: LlmReply) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.content}
+    if reply.tool_calls:
+        message["tool_calls"] = [{"id": c.call_id, "type": "function",
+                                  "function": {"name": c.name, "arguments": c.arguments}}
+                                 for c in reply.tool_calls]
+    return message
+
+
+class RecipeAgent:
+    def __init__(self, ctx: RunContext, llm: LlmClient, tools: ToolBox, bounds: AgentBounds):
+        self.ctx, self.llm, self.tools, self.bounds = ctx, llm, tools, bounds
+        self.budget = Budget(bounds, llm)
+
+    def _before_llm(self) -> None:
+        self.ctx.checkpoint()
+        self.budget.before_llm_call()
+
+    def run(self) -> RunOutput:
+        run = self.ctx.run
+        self.ctx.emit("run_started", {"mode": "normal", "run_id": run.run_id,
+                                      "batch_id": run.batch_id, "run_index": run.run_index,
+                                      "recipes_per_run": run.recipes_per_run,
+                                      "temperature": run.temperature,
+                                      "user_request": run.user_request,
+                                      "model": self.llm.settings.llm_model,
+                                      "bounds": vars(self.bounds), "prompts": template_versions()})
+        messages = [{"role": "system", "content": role_prompt(
+                        "orchestrator", recipes_per_run=run.recipes_per_run)},
+                    {"role": "user", "content": run.user_request}]
+        tools = openai_tools(ALL_TOOL_DEFINITIONS + [DELEGATE_TOOL])
+        for attempt in range(self.bounds.max_repairs + 1):
+            text = self._agent_loop("orchestrator", messages, tools, depth=0)
+            recipes_json, citations, errors = read_final_answer(
+                text, recipes_per_run=run.recipes_per_run, refs=self.tools.refs())
+            if not errors:
+                self.ctx.emit("citations_resolved", {"citations": citations, "sources": {
+                    a: self.tools.evidence[a].source for a in citations}})
+                self.ctx.checkpoint()
+                return RunOutput(recipes_json=recipes_json, citations=citations, memory_ids=[])
+            self.ctx.emit("recap_info", {"agent": "orchestrator", "state": "repair", "depth": 0,
+                                         "task": "final answer failed validation",
+                                         "result": errors, "attempt": attempt + 1})
+            messages.append({"role": "user", "content": repair_prompt(errors, self.tools.aliases)})
+        raise RunFailure("invalid_output", f"the final answer failed validation after "
+                         f"{self.bounds.max_repairs} repair(s): {'; '.join(errors)}",
+                         {"errors": errors})
+
+    def _agent_loop(self, role: str, messages: list[dict], tools: list[dict], depth: int) -> str:
+        self.ctx.emit("recap_info", {"agent": role, "state": "down", "depth": depth,
+                                     "task": messages[-1]["content"], "plan": None, "result": None})
+        while True:
+            self.budget.step()
+            reply = self.llm.chat(messages, tools=tools, temperature=self.ctx.run.temperature,
+                                  trace=self.ctx.emit, before_attempt=self._before_llm)
+            messages.append(_assistant_message(reply))
+            if not reply.tool_calls:
+                self.ctx.emit("recap_info", {"agent": role, "state": "up", "depth": depth,
+                                             "task": None, "plan": None, "result": reply.content})
+                return reply.content or ""
+            self.ctx.emit("recap_info", {"agent": role, "state": "act", "depth": depth,
+                                         "task": None, "result": None,
+                                         "plan": [c.name for c in reply.tool_calls]})
+            for call in reply.tool_calls:
+                self.budget.tool_call()
+                self.ctx.checkpoint()
+                result = (self._delegate(call, depth) if call.name == "delegate"
+                          else self.tools.dispatch(call))
+                messages.append({"role": "tool", "tool_call_id": call.call_id, "content": result})
+
+    def _delegate(self, call, depth: int) -> str:
+        try:
+            args = parse_arguments(call)
+        except ValueError as exc:
+            return f"error: {exc}"
+        expert, task = args.get("expert"), args.get("task")
+        if expert not in EXPERTS or not isinstance(task, str) or not task.strip():
+            return f"error: delegate needs expert in {list(EXPERTS)} and a non-empty task"
+        if depth + 1 >= self.bounds.max_depth:
+            return "error: maximum delegation depth reached; continue without delegating"
+        messages = [{"role": "system", "content": role_prompt(expert)},
+                    {"role": "user", "content": task}]
+        return self._agent_loop(expert, messages, openai_tools(ALL_TOOL_DEFINITIONS), depth + 1)
