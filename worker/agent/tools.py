@@ -10,6 +10,7 @@ the run.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from store.records import EvidenceItem
@@ -80,7 +81,9 @@ class ToolBox:
         top_k = args.get("top_k", DEFAULT_TOP_K)
         if not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
             raise ValueError(f"top_k must be an integer 1..{MAX_TOP_K}")
+        started = time.monotonic()
         chunks = self.kbs[kb].search(query, top_k)
+        latency_ms = round((time.monotonic() - started) * 1000, 1)
         results, new_items = [], []
         for chunk in chunks:
             ref = f"kb:{kb}__{chunk.chunk_id}"
@@ -95,7 +98,7 @@ class ToolBox:
             results.append({"alias": alias, "ref": ref, "source": chunk.source,
                             "content": chunk.content})
         self.ctx.emit_retrieval({"kb": kb, "query": query, "mode": "naive", "top_k": top_k,
-                                 "results": results}, new_items)
+                                 "latency_ms": latency_ms, "results": results}, new_items)
         if not results:
             return "no chunks matched; try other words"
         return "\n\n".join(f"[{r['alias']}] source: {r['source']}\n{r['content']}" for r in results)

@@ -1,0 +1,128 @@
+"""Benchmark: the recipe agent against a fake LLM with realistic latency.
+
+Runs the real worker process (``python -m worker``) on a temporary database
+and real LightRAG knowledge bases; the fake OpenAI-compatible server answers
+each chat call after ``--llm-latency`` seconds with a scripted 7-call
+conversation (searches, a note, a delegation to an expert, the final answer).
+
+Reports, per run: LLM calls and tokens per recipe; wall time split into LLM
+wait, knowledge-base time (LightRAG + embedding calls) and our own overhead
+(everything else: trace writes, prompts, validation, scheduling); and the
+worker's peak RSS. Usage: python -m bench.agent_bench [--runs 8] [--llm-latency 0.5]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from store import batches, events, runs
+from store.db import Database, write_transaction
+from store.migrations import migrate
+from tests.agent_script import KB_DOIS, MODULATION_DOCS, PRINCIPLES_DOCS, full_conversation
+from tests.fake_openai import FakeOpenAI
+from tests.kb_fixtures import build_kb
+from worker.settings import load_run_settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _queue(db: Database, n: int) -> list[str]:
+    conn = db.connection()
+    run_ids = []
+    for _ in range(n):
+        with write_transaction(conn):
+            _, created = batches.insert_batch(
+                conn, user_request="Dual-metal TiO2 for C2H4", n_runs=1, recipes_per_run=3,
+                temperature=0.7, dry_run=False, config_snapshot={}, extra={}, now=time.time())
+        run_ids += [run_id for run_id, _ in created]
+    return run_ids
+
+
+def _measure(conn, run_id: str) -> dict:
+    run = runs.get_run(conn, run_id)
+    trace = events.list_events(conn, run_id, limit=200, cursor=None, include_payload=True)[0]
+    responses = [e.payload for e in trace if e.event_type == "llm_response"]
+    llm_s = sum(p["latency_ms"] for p in responses) / 1000
+    kb_s = sum(e.payload["latency_ms"] for e in trace if e.event_type == "kb_query") / 1000
+    wall = run.finished_at - run.started_at
+    tokens = sum(p.get("usage", {}).get("total_tokens", 0) for p in responses)
+    sent_chars = sum(len(json.dumps(e.payload["messages"]) + json.dumps(e.payload["tools"]))
+                     for e in trace if e.event_type == "llm_request")
+    recipes = 3
+    return {"status": run.status, "wall_s": wall, "llm_s": llm_s, "kb_s": kb_s,
+            "overhead_s": wall - llm_s - kb_s, "llm_calls": len(responses),
+            "llm_calls_per_recipe": len(responses) / recipes, "tokens_per_recipe": tokens / recipes,
+            "prompt_chars_per_recipe": sent_chars / recipes}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=8)
+    parser.add_argument("--llm-latency", type=float, default=0.5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, FakeOpenAI(embedding_dim=64) as llm:
+        tmp = Path(tmp)
+        os.environ["OPENAI_API_KEY"] = "sk-bench"
+        kb_settings = replace(load_run_settings(), embedding_base_url=llm.base_url,
+                              embedding_dim=64, embedding_model="fake-hash-64")
+        principles = build_kb(tmp / "p", PRINCIPLES_DOCS, kb_settings, KB_DOIS)
+        modulation = build_kb(tmp / "m", MODULATION_DOCS, kb_settings, KB_DOIS)
+        db = Database(str(tmp / "bench.db"))
+        migrate(db.connection())
+        llm.script = [{**turn, "delay": args.llm_latency}
+                      for _ in range(args.runs) for turn in full_conversation()]
+        run_ids = _queue(db, args.runs)
+        env = {**os.environ, "C2XC_SQLITE_PATH": db.path, "OPENAI_BASE_URL": llm.base_url,
+               "C2XC_LLM_MODEL": "fake-qwen", "C2XC_EMBEDDING_MODEL": "fake-hash-64",
+               "C2XC_EMBEDDING_DIM": "64", "LIGHTRAG_KB_PRINCIPLES_DIR": principles,
+               "LIGHTRAG_KB_MODULATION_DIR": modulation, "C2XC_WORKER_POLL_S": "0.05",
+               "C2XC_LOG_LEVEL": "WARNING"}
+        worker = subprocess.Popen([sys.executable, "-m", "worker"], cwd=REPO, env=env)
+        conn = db.connection()
+        deadline = time.monotonic() + 60 + args.runs * 10 * (1 + args.llm_latency)
+        while any(runs.get_run(conn, r).status in ("queued", "running") for r in run_ids):
+            if time.monotonic() > deadline:
+                worker.kill()
+                raise SystemExit("benchmark timed out")
+            time.sleep(0.2)
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+        peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        results = [_measure(conn, r) for r in run_ids]
+    failed = [r for r in results if r["status"] != "completed"]
+
+    def stat(key):
+        values = [r[key] for r in results]
+        return {"median": round(statistics.median(values), 4), "min": round(min(values), 4),
+                "max": round(max(values), 4)}
+
+    share = [r["overhead_s"] / r["wall_s"] for r in results]
+    report = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "runs": args.runs, "failed_runs": len(failed), "llm_latency_s": args.llm_latency,
+        "llm_calls_per_recipe": stat("llm_calls_per_recipe"),
+        "tokens_per_recipe_as_reported_by_fake": stat("tokens_per_recipe"),
+        "prompt_chars_per_recipe": stat("prompt_chars_per_recipe"),
+        "wall_s": stat("wall_s"), "llm_wait_s": stat("llm_s"), "kb_s": stat("kb_s"),
+        "overhead_s": stat("overhead_s"),
+        "overhead_share_of_wall": {"median": round(statistics.median(share), 4),
+                                   "min": round(min(share), 4), "max": round(max(share), 4)},
+        "worker_peak_rss_mb": round(peak_rss_mb, 1),
+    }
+    print(json.dumps(report, indent=2))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
