@@ -96,3 +96,16 @@ def test_debug_endpoints_exist_only_when_enabled_and_hide_secrets(make_app):
     assert config.status_code == 200 and config.get_json()["llm_api_key_set"] is True
     assert SECRET not in json.dumps(config.get_json())
     assert client.get("/api/v1/_debug/db").get_json()["journal_mode"] == "wal"
+
+
+def test_a_kb_built_with_another_embedding_is_refused_at_submit_time(make_app, tmp_path):
+    principles = _kb(tmp_path, "pri")
+    (Path(principles) / "c2xc_kb.json").write_text(json.dumps(
+        {"embedding": {"model": "bge-m3", "dim": 1024}}))
+    client = make_app(OPENAI_API_KEY=SECRET, C2XC_EMBEDDING_MODEL="text-embedding-v3",
+                      C2XC_EMBEDDING_DIM="1536", LIGHTRAG_KB_PRINCIPLES_DIR=principles,
+                      LIGHTRAG_KB_MODULATION_DIR=_kb(tmp_path, "mod")).test_client()
+    reply = client.post("/api/v1/batches", json=NORMAL)
+    assert reply.status_code == 503
+    reason = reply.get_json()["error"]["details"]["reasons"]["LIGHTRAG_KB_PRINCIPLES_DIR"]
+    assert "built with embedding model 'bge-m3' (dimension 1024)" in reason

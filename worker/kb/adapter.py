@@ -22,11 +22,10 @@ from typing import Awaitable, Callable
 
 import numpy as np
 
-from worker.preflight import LIGHTRAG_MARKERS
+from worker.preflight import KB_METADATA_FILE, LIGHTRAG_MARKERS, embedding_mismatch
 from worker.run_context import RunFailure
 
 log = logging.getLogger("c2xc.worker")
-KB_METADATA_FILE = "c2xc_kb.json"
 KB_NAMESPACES = ("kb_principles", "kb_modulation")
 Embedder = Callable[[list[str]], Awaitable[np.ndarray]]
 
@@ -73,15 +72,10 @@ class KnowledgeBase:
         async def no_llm(*_args, **_kwargs) -> str:
             raise RuntimeError("the knowledge-base adapter never asks LightRAG's LLM")
 
-        metadata = self._read_metadata()
-        self._sources = metadata.get("sources", {})
-        built_with = metadata.get("embedding") or {}
-        if built_with and (built_with.get("dim") != self._dim or built_with.get("model") != self._model):
-            raise kb_error(
-                f"knowledge base {self.namespace} was built with embedding model "
-                f"{built_with.get('model')!r} (dimension {built_with.get('dim')}); the service is "
-                f"configured with {self._model!r} (dimension {self._dim})",
-                namespace=self.namespace, built_with=built_with)
+        mismatch = embedding_mismatch(self.working_dir, self._model, self._dim)
+        if mismatch:
+            raise kb_error(f"knowledge base {self.namespace}: {mismatch}", namespace=self.namespace)
+        self._sources = self._read_metadata().get("sources", {})
         self._loop = asyncio.new_event_loop()
         try:
             self._rag = LightRAG(
