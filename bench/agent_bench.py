@@ -75,9 +75,10 @@ def main() -> int:
         tmp = Path(tmp)
         os.environ["OPENAI_API_KEY"] = "sk-bench"
         kb_settings = replace(load_run_settings(), embedding_base_url=llm.base_url,
-                              embedding_dim=64, embedding_model="fake-hash-64")
-        principles = build_kb(tmp / "p", PRINCIPLES_DOCS, kb_settings, KB_DOIS)
-        modulation = build_kb(tmp / "m", MODULATION_DOCS, kb_settings, KB_DOIS)
+                              embedding_dim=64, embedding_model="fake-hash-64",
+                              llm_base_url=llm.base_url, llm_model="fake-qwen")
+        principles = build_kb(tmp / "p", PRINCIPLES_DOCS, kb_settings, KB_DOIS, fake=llm)
+        modulation = build_kb(tmp / "m", MODULATION_DOCS, kb_settings, KB_DOIS, fake=llm)
         db = Database(str(tmp / "bench.db"))
         migrate(db.connection())
         llm.script = [{**turn, "delay": args.llm_latency}

@@ -36,6 +36,7 @@ class FakeOpenAI:
     def __init__(self, embedding_dim: int = 64):
         self.embedding_dim = embedding_dim
         self.script: list[dict[str, Any]] = []
+        self.default_turn: dict[str, Any] | None = None  # answers once the script is used up
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -59,7 +60,9 @@ class FakeOpenAI:
 
     def _next_turn(self) -> dict[str, Any]:
         with self._lock:
-            return self.script.pop(0) if self.script else {"status": 500, "error": "script exhausted"}
+            if self.script:
+                return self.script.pop(0)
+            return self.default_turn or {"status": 500, "error": "script exhausted"}
 
     def _handler(self):
         fake = self

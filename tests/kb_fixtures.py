@@ -1,44 +1,37 @@
-"""Build real LightRAG working directories from small documents the tests write.
+"""Knowledge bases for tests, built by the product's own builder (``c2xc-kb build``).
 
-Embeddings come from the fake OpenAI server (over loopback, the same path the
-worker uses), so retrieval in tests exercises the real adapter end to end.
-Entity extraction is answered with nothing: these tests need chunks, not a graph.
+Documents are written to a source folder (DOIs as front matter) and ingested
+with the real builder, talking to the fake OpenAI server over loopback for
+embeddings and entity extraction, so every test searches a KB exactly like
+one a user would build.
 """
 from __future__ import annotations
 
-import asyncio
-import json
 from pathlib import Path
 
-from lightrag import LightRAG
-from lightrag.utils import EmbeddingFunc
+from worker.kb.builder import build
 
-from worker.kb.adapter import KB_METADATA_FILE
-from worker.kb.tokenizer import local_tokenizer
-from worker.llm.embeddings import openai_embedder
+EXTRACTION_REPLY = ("entity<|#|>TiO2<|#|>material<|#|>The titania host.\n"
+                    "entity<|#|>Copper<|#|>element<|#|>A dopant metal.\n"
+                    "relation<|#|>Copper<|#|>TiO2<|#|>doping<|#|>Copper is doped into TiO2.\n"
+                    "<|COMPLETE|>")
 
 
-def build_kb(working_dir: Path, documents: dict[str, str], settings, dois: dict[str, str] | None = None) -> str:
-    """documents: file name -> text. Returns the working directory."""
-    async def no_extraction(*_args, **_kwargs) -> str:
-        return ""
-
-    async def build():
-        embed = openai_embedder(settings)
-        rag = LightRAG(working_dir=str(working_dir), llm_model_func=no_extraction,
-                       tokenizer=local_tokenizer(),
-                       embedding_func=EmbeddingFunc(embedding_dim=settings.embedding_dim,
-                                                    func=embed,
-                                                    max_token_size=8192,
-                                                    model_name=settings.embedding_model))
-        await rag.initialize_storages()
-        await rag.ainsert(list(documents.values()), file_paths=list(documents))
-        await rag.finalize_storages()
-        await embed.aclose()
-
-    working_dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(build())
-    metadata = {"embedding": {"model": settings.embedding_model, "dim": settings.embedding_dim},
-                "sources": {name: {"doi": doi} for name, doi in (dois or {}).items()}}
-    (working_dir / KB_METADATA_FILE).write_text(json.dumps(metadata))
+def build_kb(working_dir: Path, documents: dict[str, str], settings, dois: dict[str, str] | None = None,
+             fake=None) -> str:
+    """documents: file name -> text; settings must point LLM and embeddings at ``fake``."""
+    source = working_dir.parent / f"{working_dir.name}-papers"
+    source.mkdir(parents=True, exist_ok=True)
+    for name, text in documents.items():
+        doi = (dois or {}).get(name)
+        (source / name).write_text(f"---\ndoi: {doi}\n---\n{text}" if doi else text)
+    previous = fake.default_turn if fake else None
+    if fake:
+        fake.default_turn = {"content": EXTRACTION_REPLY}
+    try:
+        report = build(source, working_dir, "principles", settings)
+    finally:
+        if fake:
+            fake.default_turn = previous
+    assert not report.failed, report.failed
     return str(working_dir)

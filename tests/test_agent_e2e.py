@@ -27,12 +27,13 @@ def llm():
 @pytest.fixture(scope="module")
 def kbs(llm, tmp_path_factory):
     settings = replace(load_run_settings(), embedding_base_url=llm.base_url, embedding_dim=64,
-                       embedding_model="fake-hash-64")
+                       embedding_model="fake-hash-64", llm_base_url=llm.base_url,
+                       llm_model="fake-qwen")
     root = tmp_path_factory.mktemp("kbs")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("OPENAI_API_KEY", SECRET)
-        return (build_kb(root / "principles", PRINCIPLES, settings, DOIS),
-                build_kb(root / "modulation", MODULATION, settings, DOIS))
+        return (build_kb(root / "principles", PRINCIPLES, settings, DOIS, fake=llm),
+                build_kb(root / "modulation", MODULATION, settings, DOIS, fake=llm))
 
 
 @pytest.fixture(scope="module")

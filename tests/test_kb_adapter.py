@@ -31,7 +31,7 @@ def fake():
 def settings(fake, monkeypatch_module):
     monkeypatch_module.setenv("OPENAI_API_KEY", "sk-test-kb")
     return replace(load_run_settings(), embedding_base_url=fake.base_url, embedding_dim=64,
-                   embedding_model="fake-hash-64")
+                   embedding_model="fake-hash-64", llm_base_url=fake.base_url, llm_model="fake")
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +41,9 @@ def monkeypatch_module():
 
 
 @pytest.fixture(scope="module")
-def kb_dir(tmp_path_factory, settings):
+def kb_dir(tmp_path_factory, settings, fake):
     return build_kb(tmp_path_factory.mktemp("kb") / "principles", DOCS, settings,
-                    dois={"cu_mo_dual_sites.md": "10.1000/cumo.2024.001"})
+                    dois={"cu_mo_dual_sites.md": "10.1000/cumo.2024.001"}, fake=fake)
 
 
 def _kb(settings, path):

@@ -123,6 +123,13 @@ class KnowledgeBase:
                                source=self._source_of(c.get("file_path", "")))
                 for c in result["data"].get("chunks", [])[:top_k]]
 
+    def similarity_scores(self, query: str, top_k: int) -> dict[str, float]:
+        """chunk id -> cosine similarity of the vector search (for ``c2xc-kb search``)."""
+        if self._rag is None:
+            self._open()
+        hits = self._loop.run_until_complete(self._rag.chunks_vdb.query(query, top_k=top_k))
+        return {hit["id"]: round(float(hit.get("distance", 0.0)), 4) for hit in hits}
+
     def close(self) -> None:
         """Stop LightRAG's background tasks and the embedding client, then the loop."""
         loop = self._loop

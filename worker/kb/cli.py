@@ -1,0 +1,131 @@
+"""``c2xc-kb``: build, inspect and search LightRAG knowledge bases from the command line.
+
+  c2xc-kb build SOURCE_DIR --kb principles|modulation --out WORKING_DIR [--chunk-size 512]
+  c2xc-kb inspect WORKING_DIR
+  c2xc-kb search WORKING_DIR "query" [--top-k 5]
+
+It reads the same environment as the service (``.env.example``): the LLM
+(entity extraction while building) and the embedding model, which must be
+the one the service will search with.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from worker.kb.builder import BuildReport, build, load_metadata
+from worker.preflight import LIGHTRAG_MARKERS, embedding_mismatch
+from worker.run_context import RunFailure
+from worker.settings import ConfigError, load_run_settings
+
+
+def _progress_printer(stream=sys.stderr):
+    interactive = stream.isatty()
+
+    def show(done: int, total: int, chunks: int, elapsed: float, current: str) -> None:
+        eta = (elapsed / done * (total - done)) if done else 0.0
+        line = (f"[{done}/{total} documents] {chunks} chunks, {elapsed:.0f}s elapsed, "
+                f"ETA {eta:.0f}s {current}")
+        if interactive:
+            stream.write("\r" + line[:120].ljust(120))
+            if done == total:
+                stream.write("\n")
+        else:
+            stream.write(line + "\n")
+        stream.flush()
+
+    return show
+
+
+def _print_report(report: BuildReport) -> None:
+    print(f"added {len(report.added)}, updated {len(report.updated)}, "
+          f"unchanged {len(report.unchanged)}, failed {len(report.failed)}; {report.chunks} new chunks")
+    for path, error in report.failed.items():
+        print(f"  FAILED {path}: {error}")
+
+
+def _count_graph(working_dir: Path) -> tuple[int, int]:
+    graph_file = working_dir / "graph_chunk_entity_relation.graphml"
+    if not graph_file.is_file():
+        return 0, 0
+    import networkx
+
+    graph = networkx.read_graphml(graph_file)
+    return graph.number_of_nodes(), graph.number_of_edges()
+
+
+def inspect(working_dir: Path, settings) -> dict:
+    absent = [m for m in LIGHTRAG_MARKERS if not (working_dir / m).is_file()]
+    if absent:
+        raise SystemExit(f"c2xc-kb: {working_dir} is not a LightRAG working directory (no {', '.join(absent)})")
+    metadata = load_metadata(working_dir)
+    documents = metadata.get("documents", {})
+    chunks = json.loads((working_dir / "kv_store_text_chunks.json").read_text())
+    entities, relations = _count_graph(working_dir)
+    return {
+        "working_dir": str(working_dir), "kb": metadata.get("kb"),
+        "documents": sum(1 for d in documents.values() if d.get("status") == "processed"),
+        "failed_documents": sorted(p for p, d in documents.items() if d.get("status") != "processed"),
+        "documents_with_doi": sum(1 for d in documents.values() if d.get("doi")),
+        "chunks": len(chunks), "entities": entities, "relations": relations,
+        "embedding": metadata.get("embedding"), "chunk_token_size": metadata.get("chunk_token_size"),
+        "warning": embedding_mismatch(str(working_dir), settings.embedding_model,
+                                      settings.embedding_dim),
+    }
+
+
+def search(working_dir: Path, query: str, top_k: int, settings) -> list[dict]:
+    from worker.kb.adapter import KnowledgeBase
+    from worker.llm.embeddings import openai_embedder
+
+    kb = KnowledgeBase("kb_principles", str(working_dir), openai_embedder(settings),
+                       settings.embedding_dim, settings.embedding_model)
+    try:
+        chunks = kb.search(query, top_k)
+        scores = kb.similarity_scores(query, top_k)
+    finally:
+        kb.close()
+    return [{"chunk_id": c.chunk_id, "source": c.source, "score": scores.get(c.chunk_id),
+             "content": c.content} for c in chunks]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="c2xc-kb", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    b = commands.add_parser("build", help="ingest .md/.txt documents into a working directory")
+    b.add_argument("source", type=Path)
+    b.add_argument("--kb", required=True, choices=["principles", "modulation"])
+    b.add_argument("--out", required=True, type=Path)
+    b.add_argument("--chunk-size", type=int, default=512, help="tokens per chunk (default 512)")
+    i = commands.add_parser("inspect", help="counts and the embedding recorded at build time")
+    i.add_argument("working_dir", type=Path)
+    s = commands.add_parser("search", help="the chunks the agent's kb_search would see")
+    s.add_argument("working_dir", type=Path)
+    s.add_argument("query")
+    s.add_argument("--top-k", type=int, default=5)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        settings = load_run_settings()
+        if args.command == "build":
+            if not args.source.is_dir():
+                parser.error(f"{args.source} is not a directory")
+            report = build(args.source, args.out, args.kb, settings,
+                           chunk_tokens=args.chunk_size, progress=_progress_printer())
+            _print_report(report)
+            return 1 if report.failed else 0
+        if args.command == "inspect":
+            print(json.dumps(inspect(args.working_dir, settings), indent=2))
+            return 0
+        print(json.dumps(search(args.working_dir, args.query, args.top_k, settings), indent=2,
+                         ensure_ascii=False))
+        return 0
+    except (ConfigError, ValueError) as exc:
+        print(f"c2xc-kb: {exc}", file=sys.stderr)
+        return 2
+    except RunFailure as exc:
+        print(f"c2xc-kb: {exc.message}", file=sys.stderr)
+        return 1
