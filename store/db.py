@@ -110,6 +110,15 @@ def read_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("COMMIT")
 
 
+def data_version(conn: sqlite3.Connection) -> int:
+    """Changes whenever *another* connection commits: a cheap "anything new?" check.
+
+    Read from the WAL index in shared memory, no disk I/O, so an idle worker
+    can ask it many times a second instead of sleeping through new work.
+    """
+    return conn.execute("PRAGMA data_version").fetchone()[0]
+
+
 class Database:
     """A path plus one lazily opened connection per (process, thread)."""
 

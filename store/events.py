@@ -31,9 +31,7 @@ def insert_event(conn: sqlite3.Connection, run_id: str, event_type: str, payload
     size = len(encoded.encode("utf-8"))
     seq = conn.execute(
         "INSERT INTO events (event_id, run_id, created_at, event_type, payload_bytes)"
-        " VALUES (?, ?, ?, ?, ?) RETURNING seq",
-        (event_id, run_id, now, event_type, size),
-    ).fetchone()[0]
+        " VALUES (?, ?, ?, ?, ?)", (event_id, run_id, now, event_type, size)).lastrowid
     conn.execute("INSERT INTO event_payloads (event_seq, payload_json) VALUES (?, ?)",
                  (seq, encoded))
     return Event(event_id=event_id, run_id=run_id, created_at=now, event_type=event_type,

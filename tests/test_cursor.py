@@ -43,3 +43,18 @@ def test_page_reports_more_only_when_an_extra_row_was_fetched():
     assert items == [{"k": 1}, {"k": 2}] and more and decode_cursor("x", cursor) == 2
     items, cursor, more = page([{"k": 1}, {"k": 2}], 2, "x", lambda r: r["k"])
     assert len(items) == 2 and cursor is None and not more
+
+
+def test_batched_appends_keep_strict_order_after_single_appends(conn):
+    import time
+
+    from store import events
+    from tests.store_helpers import queue_batch
+
+    _, (run_id,) = queue_batch(conn, 1)
+    events.append_event(conn, run_id, "a", {"i": 0}, time.time())
+    batch = events.append_events(conn, run_id, [("b", {"i": i}) for i in range(1, 4)], time.time())
+    events.append_event(conn, run_id, "c", {"i": 4}, time.time())
+    listed, _, _ = events.list_events(conn, run_id, limit=10, cursor=None, include_payload=True)
+    assert [e.payload["i"] for e in listed] == [0, 1, 2, 3, 4]
+    assert [e.seq for e in batch] == [listed[i].seq for i in (1, 2, 3)]

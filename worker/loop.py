@@ -18,7 +18,7 @@ import traceback
 from typing import Callable
 
 from store import runs, status as st, workers
-from store.db import Database
+from store.db import Database, data_version
 from store.errors import Conflict, ServiceError
 from store.ids import new_id
 from store.migrations import migrate
@@ -103,8 +103,31 @@ class Worker:
             if worked:
                 idle_sleep = self.settings.poll_interval_s
                 continue
-            self.stop_event.wait(idle_sleep)
+            self._idle(idle_sleep)
             idle_sleep = min(idle_sleep * 2, self.settings.max_idle_poll_s)
+
+    def _idle(self, seconds: float) -> None:
+        """Sleep up to ``seconds``, waking early when another process commits.
+
+        The poll interval bounds how long work can wait unnoticed; the
+        ``data_version`` check every ``wake_check_s`` makes a new batch start
+        within tens of milliseconds without a busy loop.
+        """
+        try:
+            seen = data_version(self.conn)
+        except sqlite3.Error:
+            self.stop_event.wait(seconds)
+            return
+        deadline = time.monotonic() + seconds
+        tick = self.settings.wake_check_s
+        while not self.stop_event.wait(min(tick, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                return
+            try:
+                if data_version(self.conn) != seen:
+                    return
+            except sqlite3.Error:
+                return
 
     def shutdown(self) -> None:
         if self._heartbeat is not None:

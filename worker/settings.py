@@ -120,6 +120,7 @@ class WorkerSettings:
     heartbeat_interval_s: float
     stale_after_s: float
     reconcile_on_startup: bool
+    wake_check_s: float = 0.02
 
 
 def load_run_settings() -> RunSettings:
@@ -156,4 +157,5 @@ def load_worker_settings() -> WorkerSettings:
         heartbeat_interval_s=heartbeat,
         stale_after_s=max(3 * heartbeat, env_float("C2XC_WORKER_STALE_S", 10.0, minimum=0.1)),
         reconcile_on_startup=env_bool("C2XC_RECONCILE_ON_STARTUP", True),
+        wake_check_s=env_float("C2XC_WORKER_WAKE_CHECK_S", 0.02, minimum=0.001),
     )
