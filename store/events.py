@@ -12,7 +12,7 @@ from typing import Any, Iterable, Sequence
 
 from store.cursor import decode_cursor, page
 from store.db import write_transaction
-from store.errors import NotFound
+from store.errors import Conflict, NotFound
 from store.ids import new_id
 from store.records import Event
 
@@ -38,10 +38,28 @@ def insert_event(conn: sqlite3.Connection, run_id: str, event_type: str, payload
                  payload_bytes=size, seq=seq)
 
 
+def require_owner(conn: sqlite3.Connection, run_id: str, worker_id: str) -> None:
+    """Inside a write transaction: the run must still be ``running`` and held by ``worker_id``.
+
+    A worker that hung and lost its lease (its run was failed by another
+    worker) must not add to a trace that has already ended.
+    """
+    held = conn.execute("SELECT 1 FROM runs WHERE run_id = ? AND status = 'running' AND worker_id = ?",
+                        (run_id, worker_id)).fetchone()
+    if held is None:
+        raise Conflict(f"run {run_id} is no longer held by worker {worker_id}",
+                       {"run_id": run_id, "worker_id": worker_id})
+
+
 def append_event(conn: sqlite3.Connection, run_id: str, event_type: str, payload: Any,
-                 now: float) -> Event:
-    """Append one event in its own transaction (durable once this returns)."""
+                 now: float, owner: str | None = None) -> Event:
+    """Append one event in its own transaction (durable once this returns).
+
+    With ``owner``, the append happens only while that worker still holds the run.
+    """
     with write_transaction(conn):
+        if owner is not None:
+            require_owner(conn, run_id, owner)
         return insert_event(conn, run_id, event_type, payload, now)
 
 

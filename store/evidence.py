@@ -10,7 +10,7 @@ from typing import Iterable
 
 from store.cursor import decode_cursor, page
 from store.db import write_transaction
-from store.events import insert_event
+from store.events import insert_event, require_owner
 from store.errors import NotFound
 from store.records import EvidenceItem
 
@@ -63,8 +63,10 @@ def aliases_of_run(conn: sqlite3.Connection, run_id: str) -> dict[str, str]:
 
 
 def record_retrieval(conn: sqlite3.Connection, run_id: str, event_type: str, payload: dict,
-                     items: list[EvidenceItem], now: float) -> None:
+                     items: list[EvidenceItem], now: float, owner: str | None = None) -> None:
     """Append a retrieval event and register its chunks in one transaction."""
     with write_transaction(conn):
+        if owner is not None:
+            require_owner(conn, run_id, owner)
         insert_event(conn, run_id, event_type, payload, now)
         insert_evidence(conn, run_id, items)

@@ -79,8 +79,10 @@ def claim_next_run(conn: sqlite3.Connection, worker_id: str, now: float) -> Clai
         ).fetchone()
         if row is None:
             return None
-        conn.execute("UPDATE workers SET current_run_id = ? WHERE worker_id = ?",
-                     (row["run_id"], worker_id))
+        # claiming is proof of life: renew the lease and undo a "gone" verdict
+        # another worker may have reached while this one was frozen
+        conn.execute("UPDATE workers SET current_run_id = ?, heartbeat_at = ?, stopped_at = NULL"
+                     " WHERE worker_id = ?", (row["run_id"], now, worker_id))
         refresh_batch_status(conn, row["batch_id"])
         batch = conn.execute(
             "SELECT user_request, recipes_per_run, temperature, dry_run, config_snapshot_json"

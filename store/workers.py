@@ -28,8 +28,11 @@ def register_worker(conn: sqlite3.Connection, *, worker_id: str, pid: int, host:
 
 
 def heartbeat(conn: sqlite3.Connection, worker_id: str, now: float) -> None:
+    """Renew the lease; a worker declared gone while frozen is alive again (its old run
+    stays failed: every write to it is ownership-checked)."""
     with write_transaction(conn):
-        conn.execute("UPDATE workers SET heartbeat_at = ? WHERE worker_id = ?", (now, worker_id))
+        conn.execute("UPDATE workers SET heartbeat_at = ?, stopped_at = NULL WHERE worker_id = ?",
+                     (now, worker_id))
 
 
 def mark_stopped(conn: sqlite3.Connection, worker_id: str, now: float) -> None:
@@ -48,9 +51,13 @@ def _is_gone(worker: sqlite3.Row | None, *, host: str, now: float, stale_after_s
 
 
 def reconcile_orphaned_runs(conn: sqlite3.Connection, *, reconciler_id: str, host: str,
-                            now: float, stale_after_s: float,
-                            pid_alive: Callable[[int], bool]) -> list[str]:
-    """Fail every ``running`` run whose worker is gone; record the count on the reconciler."""
+                            now: float, stale_after_s: float, pid_alive: Callable[[int], bool],
+                            at_startup: bool = True) -> list[str]:
+    """Fail every ``running`` run whose worker is gone.
+
+    At start-up the count is recorded on the reconciling worker (shown by
+    ``/system/worker``); later, periodic passes (lease expiry) leave it alone.
+    """
     failed: list[str] = []
     with write_transaction(conn):
         running = conn.execute("SELECT run_id, batch_id, worker_id FROM runs WHERE status = ?",
@@ -77,8 +84,9 @@ def reconcile_orphaned_runs(conn: sqlite3.Connection, *, reconciler_id: str, hos
                              " WHERE worker_id = ?", (now, worker["worker_id"]))
             refresh_batch_status(conn, run["batch_id"])
             failed.append(run["run_id"])
-        conn.execute("UPDATE workers SET reconciled_running_runs = ? WHERE worker_id = ?",
-                     (len(failed), reconciler_id))
+        if at_startup:
+            conn.execute("UPDATE workers SET reconciled_running_runs = ? WHERE worker_id = ?",
+                         (len(failed), reconciler_id))
     return failed
 
 

@@ -6,15 +6,17 @@ from tests.store_helpers import queue_batch
 HOST = "this-host"
 
 
-def _worker(conn, worker_id, *, pid, host=HOST, heartbeat_age=0.0):
-    now = time.time()
+def _worker(conn, worker_id, *, pid, host=HOST):
     workers.register_worker(conn, worker_id=worker_id, pid=pid, host=host, poll_interval_s=0.5,
-                            now=now - heartbeat_age)
+                            now=time.time())
 
 
-def _running_run(conn, worker_id):
+def _running_run(conn, worker_id, heartbeat_age=0.0):
+    """A run claimed by the worker, whose last heartbeat then was ``heartbeat_age`` ago."""
     queue_batch(conn, 1)
-    return runs.claim_next_run(conn, worker_id, time.time()).run_id
+    run_id = runs.claim_next_run(conn, worker_id, time.time()).run_id
+    workers.heartbeat(conn, worker_id, time.time() - heartbeat_age)
+    return run_id
 
 
 def _reconcile(conn, alive_pids):
@@ -24,8 +26,8 @@ def _reconcile(conn, alive_pids):
 
 
 def test_reconcile_fails_runs_of_a_worker_whose_heartbeat_is_stale(conn):
-    _worker(conn, "w-old", pid=111, host="elsewhere", heartbeat_age=60)
-    run_id = _running_run(conn, "w-old")
+    _worker(conn, "w-old", pid=111, host="elsewhere")
+    run_id = _running_run(conn, "w-old", heartbeat_age=60)
     assert _reconcile(conn, alive_pids=set()) == [run_id]
     run = runs.get_run(conn, run_id)
     assert (run.status, run.error_code) == ("failed", "worker_lost")
@@ -34,24 +36,24 @@ def test_reconcile_fails_runs_of_a_worker_whose_heartbeat_is_stale(conn):
 
 
 def test_reconcile_fails_runs_of_a_dead_pid_on_this_host_at_once(conn):
-    _worker(conn, "w-killed", pid=222, heartbeat_age=0.1)
-    run_id = _running_run(conn, "w-killed")
+    _worker(conn, "w-killed", pid=222)
+    run_id = _running_run(conn, "w-killed", heartbeat_age=0.1)
     assert _reconcile(conn, alive_pids=set()) == [run_id]
 
 
 def test_reconcile_never_touches_a_run_a_live_worker_holds(conn):
-    _worker(conn, "w-live", pid=333, heartbeat_age=0.5)
-    _worker(conn, "w-remote", pid=444, host="other-host", heartbeat_age=0.5)
-    local = _running_run(conn, "w-live")
-    remote = _running_run(conn, "w-remote")
+    _worker(conn, "w-live", pid=333)
+    _worker(conn, "w-remote", pid=444, host="other-host")
+    local = _running_run(conn, "w-live", heartbeat_age=0.5)
+    remote = _running_run(conn, "w-remote", heartbeat_age=0.5)
     assert _reconcile(conn, alive_pids={333}) == []
     assert runs.get_run(conn, local).status == "running"
     assert runs.get_run(conn, remote).status == "running"
 
 
 def test_reconcile_records_the_count_on_the_reconciling_worker(conn):
-    _worker(conn, "w-new", pid=1, heartbeat_age=0)
-    _worker(conn, "w-gone", pid=555, heartbeat_age=0)
+    _worker(conn, "w-new", pid=1)
+    _worker(conn, "w-gone", pid=555)
     _running_run(conn, "w-gone")
     _running_run(conn, "w-gone")
     assert len(_reconcile(conn, alive_pids={1})) == 2

@@ -67,20 +67,39 @@ class Worker:
                                 host=self.host, poll_interval_s=self.settings.poll_interval_s,
                                 now=time.time())
         if self.settings.reconcile_on_startup:
-            failed = workers.reconcile_orphaned_runs(
-                self.conn, reconciler_id=self.worker_id, host=self.host, now=time.time(),
-                stale_after_s=self.settings.stale_after_s, pid_alive=pid_alive)
-            if failed:
-                log.warning("reconciled %d run(s) left running by a gone worker: %s",
-                            len(failed), ", ".join(failed))
+            self.reconcile(at_startup=True)
         self._heartbeat = Heartbeat(self.database, self.worker_id,
-                                    self.settings.heartbeat_interval_s)
+                                    self.settings.heartbeat_interval_s,
+                                    hang_after_s=self.settings.hang_after_s)
         self._heartbeat.start()
+        self._last_reconcile = time.monotonic()
         log.info("worker %s started (pid %d, db %s)", self.worker_id, os.getpid(),
                  self.database.path)
 
+    def _progress(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.progress()
+
+    def reconcile(self, at_startup: bool = False) -> list[str]:
+        """Fail runs held by workers that are gone (dead pid, or lease expired)."""
+        failed = workers.reconcile_orphaned_runs(
+            self.conn, reconciler_id=self.worker_id, host=self.host, now=time.time(),
+            stale_after_s=self.settings.stale_after_s, pid_alive=pid_alive, at_startup=at_startup)
+        if failed:
+            log.warning("reconciled %d run(s) left running by a gone worker: %s",
+                        len(failed), ", ".join(failed))
+        return failed
+
+    def _reconcile_if_due(self) -> None:
+        if time.monotonic() - self._last_reconcile >= self.settings.heartbeat_interval_s:
+            self._last_reconcile = time.monotonic()
+            self.reconcile()
+
     def run_once(self) -> bool:
         """One iteration; True if a run was executed."""
+        self._progress()
+        if self._heartbeat is not None:
+            self._reconcile_if_due()
         canceled = runs.cancel_queued_runs(self.conn, time.time())
         if canceled:
             log.info("canceled %d queued run(s) before start", len(canceled))
@@ -142,13 +161,16 @@ class Worker:
     def execute(self, run: ClaimedRun) -> None:
         mode = "dry_run" if run.dry_run else "normal"
         log.info("run %s claimed (batch %s, %s)", run.run_id, run.batch_id, mode)
-        ctx = RunContext(self.conn, run, self.run_settings, self.stop_event)
+        ctx = RunContext(self.conn, run, self.run_settings, self.stop_event,
+                         worker_id=self.worker_id, on_progress=self._progress)
         try:
             output = self.executors[run.dry_run](ctx)
         except RunCanceled as stop:
             self._end(run, st.CANCELED, "run_canceled",
                       {"reason": stop.reason, "cancel_id": stop.cancel_id, "while": "running",
                        "started": True})
+        except Conflict as lost:  # our lease expired and another worker failed the run
+            log.error("run %s was taken from this worker: %s", run.run_id, lost.message)
         except WorkerShutdown:
             self._fail(run, "worker_shutdown", "the worker was stopped during this run", {})
         except RunFailure as failure:

@@ -41,22 +41,29 @@ class RunFailure(Exception):
 
 class RunContext:
     def __init__(self, conn: sqlite3.Connection, run: ClaimedRun, settings: RunSettings,
-                 stop_event: threading.Event, clock: Callable[[], float] = time.time):
+                 stop_event: threading.Event, clock: Callable[[], float] = time.time,
+                 worker_id: str | None = None, on_progress: Callable[[], None] = lambda: None):
         self.conn, self.run, self.settings = conn, run, settings
         self.stop_event, self.clock = stop_event, clock
+        self.worker_id, self.on_progress = worker_id, on_progress
 
     def emit(self, event_type: str, payload: dict[str, Any]) -> None:
-        events.append_event(self.conn, self.run.run_id, event_type, payload, self.clock())
+        """Append to the trace, only while this worker still holds the run."""
+        events.append_event(self.conn, self.run.run_id, event_type, payload, self.clock(),
+                            owner=self.worker_id)
+        self.on_progress()
 
     def emit_retrieval(self, payload: dict[str, Any], items: list[EvidenceItem]) -> None:
         evidence.record_retrieval(self.conn, self.run.run_id, "kb_query", payload, items,
-                                  self.clock())
+                                  self.clock(), owner=self.worker_id)
+        self.on_progress()
 
     def known_aliases(self) -> dict[str, str]:
         return evidence.aliases_of_run(self.conn, self.run.run_id)
 
     def checkpoint(self) -> None:
         """An interruption point: stop here if the run was cancelled or the worker stops."""
+        self.on_progress()
         if self.stop_event.is_set():
             raise WorkerShutdown("worker is shutting down")
         request = cancels.pending_cancel(self.conn, self.run.run_id, self.run.batch_id)

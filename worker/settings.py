@@ -121,6 +121,7 @@ class WorkerSettings:
     stale_after_s: float
     reconcile_on_startup: bool
     wake_check_s: float = 0.02
+    hang_after_s: float = 600.0
 
 
 def load_run_settings() -> RunSettings:
@@ -158,4 +159,5 @@ def load_worker_settings() -> WorkerSettings:
         stale_after_s=max(3 * heartbeat, env_float("C2XC_WORKER_STALE_S", 10.0, minimum=0.1)),
         reconcile_on_startup=env_bool("C2XC_RECONCILE_ON_STARTUP", True),
         wake_check_s=env_float("C2XC_WORKER_WAKE_CHECK_S", 0.02, minimum=0.001),
+        hang_after_s=env_float("C2XC_WORKER_HANG_S", 600.0, minimum=1.0),
     )
