@@ -95,9 +95,17 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite may already have rolled back (e.g. on SQLITE_FULL); a second
+        # ROLLBACK would raise and hide the real error.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.Error:
+        if conn.in_transaction:  # a failed COMMIT (e.g. disk full) leaves it open
+            conn.execute("ROLLBACK")
+        raise
 
 
 @contextlib.contextmanager
@@ -107,7 +115,8 @@ def read_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     finally:
-        conn.execute("COMMIT")
+        if conn.in_transaction:
+            conn.execute("COMMIT")
 
 
 def data_version(conn: sqlite3.Connection) -> int:

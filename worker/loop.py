@@ -55,6 +55,7 @@ class Worker:
         self.host = socket.gethostname()
         self.executors = executors or {True: execute_dry_run, False: execute_normal_run}
         self._heartbeat: Heartbeat | None = None
+        self._unrecorded: list[str] = []  # runs whose end the store refused to record
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -95,9 +96,30 @@ class Worker:
             self._last_reconcile = time.monotonic()
             self.reconcile()
 
+    def _retry_unrecorded(self) -> None:
+        """Close runs whose ending could not be written (e.g. the disk was full).
+
+        Their original outcome may be lost with the failed write, so they end
+        as ``failed`` with ``storage_error`` — honest, and never ``running`` forever.
+        """
+        for run_id in list(self._unrecorded):
+            try:
+                runs.finish_run(self.conn, run_id=run_id, worker_id=self.worker_id,
+                                status=st.FAILED, event_type="run_failed", now=time.time(),
+                                error_code="storage_error",
+                                error_message="the database refused to record the end of this run",
+                                event_payload={"error_code": "storage_error", "message":
+                                               "the database refused to record the end of this run"})
+            except Conflict:
+                pass  # someone else already ended it
+            self._unrecorded.remove(run_id)
+            log.warning("run %s ended as failed (storage_error) after a refused write", run_id)
+
     def run_once(self) -> bool:
         """One iteration; True if a run was executed."""
         self._progress()
+        if self._unrecorded:
+            self._retry_unrecorded()
         if self._heartbeat is not None:
             self._reconcile_if_due()
         canceled = runs.cancel_queued_runs(self.conn, time.time())
@@ -207,5 +229,5 @@ class Worker:
         except Conflict as exc:
             log.error("run %s was taken from this worker: %s", kwargs["run_id"], exc.message)
         except sqlite3.Error as exc:
-            log.error("could not record the end of run %s (%s); it will be reconciled",
-                      kwargs["run_id"], exc)
+            log.error("could not record the end of run %s (%s); will retry", kwargs["run_id"], exc)
+            self._unrecorded.append(kwargs["run_id"])
