@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from store import batches, events, runs
@@ -31,8 +30,7 @@ from store.db import Database, write_transaction
 from store.migrations import migrate
 from tests.agent_script import KB_DOIS, MODULATION_DOCS, PRINCIPLES_DOCS, full_conversation
 from tests.fake_openai import FakeOpenAI
-from tests.kb_fixtures import build_kb
-from worker.settings import load_run_settings
+from tests.kb_fixtures import build_kb, fake_endpoint_settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -74,9 +72,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, FakeOpenAI(embedding_dim=64) as llm:
         tmp = Path(tmp)
         os.environ["OPENAI_API_KEY"] = "sk-bench"
-        kb_settings = replace(load_run_settings(), embedding_base_url=llm.base_url,
-                              embedding_dim=64, embedding_model="fake-hash-64",
-                              llm_base_url=llm.base_url, llm_model="fake-qwen")
+        kb_settings = fake_endpoint_settings(llm)
         principles = build_kb(tmp / "p", PRINCIPLES_DOCS, kb_settings, KB_DOIS, fake=llm)
         modulation = build_kb(tmp / "m", MODULATION_DOCS, kb_settings, KB_DOIS, fake=llm)
         db = Database(str(tmp / "bench.db"))

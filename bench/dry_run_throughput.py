@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    rates, peaks = zip(*(one_round(args.runs) for _ in range(args.repeats)))
+    rates, peaks = zip(*(one_round(args.runs) for _ in range(args.repeats)), strict=True)
     print(json.dumps({"machine": machine(), "runs": args.runs, "recipes_per_run": 3,
                       "dry_runs_per_s": summary(list(rates), 1),
                       "worker_peak_rss_mb": summary(list(peaks), 1)}, indent=2))

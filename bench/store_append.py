@@ -18,7 +18,7 @@ import time
 
 from bench.common import machine, summary
 from store import events
-from store.db import connect, write_transaction
+from store.db import connect
 from store.migrations import migrate
 from tests.store_helpers import queue_batch
 

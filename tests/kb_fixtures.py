@@ -7,14 +7,23 @@ one a user would build.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from worker.kb.builder import build
+from worker.settings import RunSettings, load_run_settings
 
 EXTRACTION_REPLY = ("entity<|#|>TiO2<|#|>material<|#|>The titania host.\n"
                     "entity<|#|>Copper<|#|>element<|#|>A dopant metal.\n"
                     "relation<|#|>Copper<|#|>TiO2<|#|>doping<|#|>Copper is doped into TiO2.\n"
                     "<|COMPLETE|>")
+
+
+def fake_endpoint_settings(fake, dim: int = 64) -> RunSettings:
+    """Run settings whose LLM and embedding endpoints are the fake server."""
+    return replace(load_run_settings(), embedding_base_url=fake.base_url, embedding_dim=dim,
+                   embedding_model=f"fake-hash-{dim}", llm_base_url=fake.base_url,
+                   llm_model="fake-qwen")
 
 
 def build_kb(working_dir: Path, documents: dict[str, str], settings, dois: dict[str, str] | None = None,

@@ -5,7 +5,6 @@ submits a batch through the API and reads the outcome through the API.
 The documents and the scripted conversation are in tests/agent_script.py.
 """
 import shutil
-from dataclasses import replace
 
 import pytest
 
@@ -13,9 +12,8 @@ from tests.agent_script import (KB_DOIS as DOIS, MODULATION_DOCS as MODULATION,
                                 PRINCIPLES_DOCS as PRINCIPLES, RESEARCH, THREE, final,
                                 recipe)
 from tests.fake_openai import FakeOpenAI
-from tests.kb_fixtures import build_kb
-from tests.processes import ServiceProcesses, wait_until
-from worker.settings import load_run_settings
+from tests.kb_fixtures import build_kb, fake_endpoint_settings
+from tests.processes import running_service, wait_until
 
 SECRET = "sk-test-E2E-SECRET-31337"
 @pytest.fixture(scope="module")
@@ -26,9 +24,7 @@ def llm():
 
 @pytest.fixture(scope="module")
 def kbs(llm, tmp_path_factory):
-    settings = replace(load_run_settings(), embedding_base_url=llm.base_url, embedding_dim=64,
-                       embedding_model="fake-hash-64", llm_base_url=llm.base_url,
-                       llm_model="fake-qwen")
+    settings = fake_endpoint_settings(llm)
     root = tmp_path_factory.mktemp("kbs")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("OPENAI_API_KEY", SECRET)
@@ -43,13 +39,8 @@ def agent_service(llm, kbs, tmp_path_factory):
            "LIGHTRAG_KB_PRINCIPLES_DIR": kbs[0], "LIGHTRAG_KB_MODULATION_DIR": kbs[1],
            "C2XC_LLM_MAX_RETRIES": "2", "C2XC_LLM_TIMEOUT_S": "10", "C2XC_AGENT_MAX_REPAIRS": "1",
            "C2XC_AGENT_MAX_STEPS": "12"}
-    procs = ServiceProcesses(tmp_path_factory.mktemp("agent"), env)
-    try:
-        procs.start_api()
-        procs.start_worker()
+    with running_service(tmp_path_factory.mktemp("agent"), env) as procs:
         yield procs
-    finally:
-        procs.stop_all()
 
 
 def _submit(svc, llm, script, recipes_per_run=3):

@@ -5,11 +5,10 @@ from dataclasses import replace
 import pytest
 
 from tests.fake_openai import FakeOpenAI
-from tests.kb_fixtures import build_kb
+from tests.kb_fixtures import build_kb, fake_endpoint_settings
 from worker.kb.adapter import KnowledgeBase
 from worker.llm.embeddings import openai_embedder
 from worker.run_context import RunFailure
-from worker.settings import load_run_settings
 
 DOCS = {
     "cu_mo_dual_sites.md": "Copper and molybdenum dual sites doped into TiO2 stabilise *OCCO "
@@ -30,8 +29,7 @@ def fake():
 @pytest.fixture(scope="module")
 def settings(fake, monkeypatch_module):
     monkeypatch_module.setenv("OPENAI_API_KEY", "sk-test-kb")
-    return replace(load_run_settings(), embedding_base_url=fake.base_url, embedding_dim=64,
-                   embedding_model="fake-hash-64", llm_base_url=fake.base_url, llm_model="fake")
+    return fake_endpoint_settings(fake)
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 import subprocess
 import sys
 import threading
-import time
 
 from store import events, runs
 from store.db import Database
@@ -41,19 +40,25 @@ def test_an_exception_in_a_run_fails_that_run_and_not_the_loop(database, conn):
         assert "ZeroDivisionError" in failed.payload["traceback"]
 
 
-def test_a_normal_run_without_its_knowledge_bases_fails_before_any_llm_call(
-        database, conn, monkeypatch, tmp_path):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-loop")
-    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # would fail if ever called
-    monkeypatch.setenv("LIGHTRAG_KB_PRINCIPLES_DIR", str(tmp_path / "gone"))
-    monkeypatch.setenv("LIGHTRAG_KB_MODULATION_DIR", str(tmp_path / "gone2"))
+def _one_normal_run(database, conn):
+    """Queue a normal run (no preflight: as if its dependencies vanished since) and execute it."""
     worker = _worker(database)
     try:
         _, (run_id,) = queue_batch(conn, 1, dry_run=False)
         worker.run_once()
     finally:
         worker.shutdown()
-    run = runs.get_run(conn, run_id)
+    return runs.get_run(conn, run_id)
+
+
+def test_a_normal_run_without_its_knowledge_bases_fails_before_any_llm_call(
+        database, conn, monkeypatch, tmp_path):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-loop")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # would fail if ever called
+    monkeypatch.setenv("LIGHTRAG_KB_PRINCIPLES_DIR", str(tmp_path / "gone"))
+    monkeypatch.setenv("LIGHTRAG_KB_MODULATION_DIR", str(tmp_path / "gone2"))
+    run = _one_normal_run(database, conn)
+    run_id = run.run_id
     assert (run.status, run.error_code) == ("failed", "kb_error")
     assert "kb_principles" in run.error_message
     types = [e.event_type for e in events.list_events(conn, run_id, limit=50, cursor=None)[0]]
@@ -62,13 +67,7 @@ def test_a_normal_run_without_its_knowledge_bases_fails_before_any_llm_call(
 
 def test_a_normal_run_without_a_key_in_the_worker_fails_clearly(database, conn, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    worker = _worker(database)
-    try:
-        _, (run_id,) = queue_batch(conn, 1, dry_run=False)
-        worker.run_once()
-    finally:
-        worker.shutdown()
-    run = runs.get_run(conn, run_id)
+    run = _one_normal_run(database, conn)
     assert (run.status, run.error_code) == ("failed", "dependency_unavailable")
     assert "OPENAI_API_KEY" in run.error_message
 
