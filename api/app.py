@@ -27,6 +27,8 @@ def _openapi_config(app: Flask) -> None:
         API_TITLE="C2XC recipe service", API_VERSION=API_VERSION, OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX=PREFIX, OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs", OPENAPI_SWAGGER_UI_URL=DOCS_ASSETS,
+        # no call to the public swagger.io validator: the UI must work offline
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         API_SPEC_OPTIONS={"info": {"description": "Batches of recipe-agent runs, their traces, "
                                    "evidence and output. Every error is "
                                    "{\"error\": {\"code\", \"message\", \"details\"}}.",

@@ -1,4 +1,4 @@
-"""``/batches``: create (idempotent), list, detail, cancel."""
+"""`/batches`: create (idempotent), list, detail, cancel."""
 from __future__ import annotations
 
 import time
@@ -27,9 +27,9 @@ class Batches(MethodView):
     @blp.alt_response(422, description="validation failed; details.fields lists the fields")
     @blp.alt_response(503, description="a normal run's dependencies are missing; details.missing")
     def post(self, body, idempotency_key=None):
-        """Create a batch of ``n_runs`` queued runs (dry or normal).
+        """Create a batch of `n_runs` queued runs (dry or normal).
 
-        With an ``Idempotency-Key`` header, the same key and body return the
+        With an `Idempotency-Key` header, the same key and body return the
         first response (same batch, same status) and create nothing.
         """
         result = create_batch(services(), body, idempotency_key)
@@ -39,7 +39,7 @@ class Batches(MethodView):
     @blp.arguments(BatchListArgsSchema, location="query")
     @blp.response(200, BatchListSchema)
     def get(self, args):
-        """List batches, newest first; filter by ``status`` and ``q``."""
+        """List batches, newest first; filter by `status` and `q`."""
         items, next_cursor, has_more = batches.list_batches(
             conn(), status=args.get("status"), q=args.get("q"), limit=args["limit"],
             cursor=args.get("cursor"))

@@ -1,4 +1,4 @@
-"""``/runs/{run_id}/events``: the trace, paged oldest first; payloads only on request."""
+"""`/runs/{run_id}/events`: the trace, paged oldest first; payloads only on request."""
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -21,9 +21,9 @@ class Events(MethodView):
     def get(self, args, run_id):
         """Page through a run's events, oldest first.
 
-        Filter with repeatable ``event_type``, ``since`` (inclusive) and
-        ``until`` (exclusive); payloads are included only with
-        ``include_payload=true``.
+        Filter with repeatable `event_type`, `since` (inclusive) and
+        `until` (exclusive); payloads are included only with
+        `include_payload=true`.
         """
         c = conn()
         runs.require_run(c, run_id)

@@ -1,4 +1,4 @@
-"""``/runs/{run_id}/evidence``: the chunks a run retrieved, by alias, without scanning events."""
+"""`/runs/{run_id}/evidence`: the chunks a run retrieved, by alias, without scanning events."""
 from __future__ import annotations
 
 from flask.views import MethodView

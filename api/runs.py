@@ -1,4 +1,4 @@
-"""``/runs``: list, detail, output, cancel."""
+"""`/runs`: list, detail, output, cancel."""
 from __future__ import annotations
 
 import time
@@ -21,7 +21,7 @@ class Runs(MethodView):
     @blp.arguments(RunListArgsSchema, location="query")
     @blp.response(200, RunListSchema)
     def get(self, args):
-        """List runs in queue order (oldest first); filter by ``batch_id`` and ``status``."""
+        """List runs in queue order (oldest first); filter by `batch_id` and `status`."""
         items, next_cursor, has_more = runs.list_runs(
             conn(), batch_id=args.get("batch_id"), status=args.get("status"),
             limit=args["limit"], cursor=args.get("cursor"))

@@ -1,4 +1,4 @@
-"""``/system/worker``: is a worker alive, what is it doing, how long is the queue."""
+"""`/system/worker`: is a worker alive, what is it doing, how long is the queue."""
 from __future__ import annotations
 
 import time
@@ -20,7 +20,7 @@ class WorkerStatus(MethodView):
     def get(self):
         """Worker liveness from its heartbeat, and runs/batches by status.
 
-        A worker whose heartbeat is older than ``C2XC_WORKER_STALE_S`` is
+        A worker whose heartbeat is older than `C2XC_WORKER_STALE_S` is
         reported as not running.
         """
         now = time.time()

@@ -47,3 +47,4 @@ def test_swagger_ui_loads_its_assets_from_this_server(service):
         reply = requests.get(root + asset, timeout=10)
         assert reply.status_code == 200 and len(reply.content) > 1000, asset
     assert "http://" not in page.text and "https://" not in page.text
+    assert '"validatorUrl": null' in page.text  # Swagger UI's public validator is switched off
