@@ -46,8 +46,10 @@ def install_signal_handlers(worker: Worker) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=os.environ.get("C2XC_LOG_LEVEL", "INFO").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = os.environ.get("C2XC_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":  # LightRAG logs every query at INFO; keep the worker's own lines readable
+        logging.getLogger("lightrag").setLevel(logging.WARNING)
     try:
         settings = load_worker_settings()
         run_settings = load_run_settings()
