@@ -1,4 +1,4 @@
-"""``python -m worker`` / ``c2xc-worker``: process management and signals.
+"""c2xc-worker (python -m worker): the worker process, its options and its signals.
 
 SIGTERM or SIGINT asks the worker to stop: it claims nothing more, the
 current run stops at its next interruption point and is recorded honestly

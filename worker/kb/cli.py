@@ -1,4 +1,4 @@
-"""``c2xc-kb``: build, inspect and search LightRAG knowledge bases from the command line.
+"""c2xc-kb: build, inspect and search LightRAG knowledge bases from the command line.
 
   c2xc-kb build SOURCE_DIR --kb principles|modulation --out WORKING_DIR [--chunk-size 512]
   c2xc-kb inspect WORKING_DIR
