@@ -5,6 +5,7 @@ import pytest
 
 from store.db import Database
 from store.migrations import migrate
+from tests.fake_openai import FakeOpenAI
 from tests.processes import ServiceProcesses, running_service
 
 
@@ -57,3 +58,10 @@ def service_factory(tmp_path):
     yield start
     for procs in started:
         procs.stop_all()
+
+
+@pytest.fixture(scope="module")
+def fake_llm():
+    """The fake OpenAI-compatible server on 127.0.0.1 (64-dim embeddings), one per test module."""
+    with FakeOpenAI(embedding_dim=64) as server:
+        yield server

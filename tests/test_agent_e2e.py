@@ -11,15 +11,13 @@ import pytest
 from tests.agent_script import (KB_DOIS as DOIS, MODULATION_DOCS as MODULATION,
                                 PRINCIPLES_DOCS as PRINCIPLES, RESEARCH, THREE, final,
                                 recipe)
-from tests.fake_openai import FakeOpenAI
 from tests.kb_fixtures import build_kb, fake_endpoint_settings
 from tests.processes import running_service, wait_until
 
 SECRET = "sk-test-E2E-SECRET-31337"
 @pytest.fixture(scope="module")
-def llm():
-    with FakeOpenAI(embedding_dim=64) as server:
-        yield server
+def llm(fake_llm):
+    return fake_llm
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from dataclasses import replace
 
 import pytest
 
-from tests.fake_openai import FakeOpenAI
 from tests.kb_fixtures import build_kb, fake_endpoint_settings
 from worker.kb.adapter import KnowledgeBase
 from worker.llm.embeddings import openai_embedder
@@ -21,15 +20,9 @@ DOCS = {
 
 
 @pytest.fixture(scope="module")
-def fake():
-    with FakeOpenAI(embedding_dim=64) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def settings(fake, monkeypatch_module):
+def settings(fake_llm, monkeypatch_module):
     monkeypatch_module.setenv("OPENAI_API_KEY", "sk-test-kb")
-    return fake_endpoint_settings(fake)
+    return fake_endpoint_settings(fake_llm)
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +32,9 @@ def monkeypatch_module():
 
 
 @pytest.fixture(scope="module")
-def kb_dir(tmp_path_factory, settings, fake):
+def kb_dir(tmp_path_factory, settings, fake_llm):
     return build_kb(tmp_path_factory.mktemp("kb") / "principles", DOCS, settings,
-                    dois={"cu_mo_dual_sites.md": "10.1000/cumo.2024.001"}, fake=fake)
+                    dois={"cu_mo_dual_sites.md": "10.1000/cumo.2024.001"}, fake=fake_llm)
 
 
 def _kb(settings, path):
@@ -49,23 +42,23 @@ def _kb(settings, path):
                          settings.embedding_model)
 
 
-def test_search_returns_lightrag_chunks_with_ids_and_sources(settings, kb_dir):
-    kb = _kb(settings, kb_dir)
+def _search(settings, path, query, top_k):
+    kb = _kb(settings, path)
     try:
-        chunks = kb.search("copper molybdenum ethylene coupling", top_k=2)
+        return kb.search(query, top_k=top_k)
     finally:
         kb.close()
+
+
+def test_search_returns_lightrag_chunks_with_ids_and_sources(settings, kb_dir):
+    chunks = _search(settings, kb_dir, "copper molybdenum ethylene coupling", 2)
     assert chunks and chunks[0].content == DOCS["cu_mo_dual_sites.md"]
     assert chunks[0].source == "10.1000/cumo.2024.001"  # DOI recorded at build time
     assert chunks[0].chunk_id.startswith(("chunk-", "doc-"))
 
 
 def test_a_document_without_doi_is_cited_by_its_file_name(settings, kb_dir):
-    kb = _kb(settings, kb_dir)
-    try:
-        chunks = kb.search("carboxylic acid Zr-BTB pKa", top_k=1)
-    finally:
-        kb.close()
+    chunks = _search(settings, kb_dir, "carboxylic acid Zr-BTB pKa", 1)
     assert [c.source for c in chunks] == ["zr_btb_modifiers.md"]
 
 

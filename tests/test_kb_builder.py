@@ -6,7 +6,6 @@ import sys
 
 import pytest
 
-from tests.fake_openai import FakeOpenAI
 from tests.kb_fixtures import EXTRACTION_REPLY
 from tests.processes import REPO
 
@@ -19,10 +18,9 @@ DOCS = {
 
 
 @pytest.fixture(scope="module")
-def fake():
-    with FakeOpenAI(embedding_dim=64) as server:
-        server.default_turn = {"content": EXTRACTION_REPLY}
-        yield server
+def fake(fake_llm):
+    fake_llm.default_turn = {"content": EXTRACTION_REPLY}  # every chat call is an extraction
+    return fake_llm
 
 
 @pytest.fixture
