@@ -102,18 +102,17 @@ class Worker:
         Their original outcome may be lost with the failed write, so they end
         as ``failed`` with ``storage_error`` — honest, and never ``running`` forever.
         """
+        message = "the database refused to record the end of this run"
         for run_id in list(self._unrecorded):
             try:
                 runs.finish_run(self.conn, run_id=run_id, worker_id=self.worker_id,
                                 status=st.FAILED, event_type="run_failed", now=time.time(),
-                                error_code="storage_error",
-                                error_message="the database refused to record the end of this run",
-                                event_payload={"error_code": "storage_error", "message":
-                                               "the database refused to record the end of this run"})
+                                error_code="storage_error", error_message=message,
+                                event_payload={"error_code": "storage_error", "message": message})
+                log.warning("run %s ended as failed (storage_error) after a refused write", run_id)
             except Conflict:
-                pass  # someone else already ended it
+                log.info("run %s was already ended by another worker", run_id)
             self._unrecorded.remove(run_id)
-            log.warning("run %s ended as failed (storage_error) after a refused write", run_id)
 
     def run_once(self) -> bool:
         """One iteration; True if a run was executed."""
@@ -174,6 +173,8 @@ class Worker:
         if self._heartbeat is not None:
             self._heartbeat.stop()
         try:
+            if self._unrecorded:
+                self._retry_unrecorded()
             workers.mark_stopped(self.conn, self.worker_id, time.time())
         except (sqlite3.Error, ServiceError) as exc:
             log.error("could not record worker stop: %s", exc)
