@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from store.db import DEFAULT_SQLITE_PATH
 from worker.settings import env_bool, env_float, env_int, env_list, env_str
 
 
@@ -33,7 +34,7 @@ class ApiSettings:
 
 def load_api_settings() -> ApiSettings:
     return ApiSettings(
-        sqlite_path=env_str("C2XC_SQLITE_PATH", "data/app.db"),
+        sqlite_path=env_str("C2XC_SQLITE_PATH", DEFAULT_SQLITE_PATH),
         max_body_bytes=env_int("C2XC_MAX_BODY_BYTES", 256 * 1024, minimum=1024),
         enable_debug_endpoints=env_bool("C2XC_ENABLE_DEBUG_ENDPOINTS", False),
         idempotency_ttl_s=env_float("C2XC_IDEMPOTENCY_TTL_S", 24 * 3600.0, minimum=1.0),

@@ -35,10 +35,6 @@ PRAGMAS = (
 )
 
 
-def sqlite_path_from_env() -> str:
-    return os.environ.get("C2XC_SQLITE_PATH", DEFAULT_SQLITE_PATH)
-
-
 def _enable_wal(conn: sqlite3.Connection, path: str) -> None:
     """Switch to WAL once per database file.
 

@@ -11,6 +11,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from store.db import DEFAULT_SQLITE_PATH
+
 
 class ConfigError(ValueError):
     """An environment variable holds a value we cannot use."""
@@ -152,7 +154,7 @@ def load_worker_settings() -> WorkerSettings:
     poll = env_float("C2XC_WORKER_POLL_S", 0.5, minimum=0.01)
     heartbeat = env_float("C2XC_WORKER_HEARTBEAT_S", 2.0, minimum=0.05)
     return WorkerSettings(
-        sqlite_path=env_str("C2XC_SQLITE_PATH", "data/app.db"),
+        sqlite_path=env_str("C2XC_SQLITE_PATH", DEFAULT_SQLITE_PATH),
         poll_interval_s=poll,
         max_idle_poll_s=max(poll, env_float("C2XC_WORKER_MAX_POLL_S", 2.0, minimum=0.01)),
         heartbeat_interval_s=heartbeat,
