@@ -14,9 +14,9 @@ from api import API_VERSION, __version__, batches, debug, events, evidence, heal
 from api.config import ApiSettings, load_api_settings
 from api.context import Services
 from api.errors import EnvelopeApi, register_error_handlers
+from core.settings import load_run_settings, load_worker_settings
 from store.db import Database
 from store.migrations import migrate
-from worker.settings import load_run_settings, load_worker_settings
 
 PREFIX = "/api/v1"
 DOCS_ASSETS = f"{PREFIX}/docs/assets/"

@@ -15,20 +15,19 @@ import json
 import os
 import platform
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from api import API_VERSION, __version__
 from api.config import OverridePolicy
 from api.context import Services
 from api.schemas import BatchCreatedSchema
+from core.errors import Conflict, DependencyUnavailable, ValidationFailed
+from core.preflight import missing_for_normal_run
+from core.prompts import template_versions
+from core.settings import RunSettings, apply_overrides
 from store import batches, idempotency, migrations
 from store.db import write_transaction
-from store.errors import Conflict, DependencyUnavailable, ValidationFailed
-from worker.agent.prompts import template_versions
-from worker.preflight import missing_for_normal_run
-from worker.settings import OVERRIDE_FIELDS, RunSettings
-
 
 
 @dataclass(frozen=True)
@@ -50,9 +49,8 @@ def _within(path: str, roots: tuple[str, ...]) -> bool:
                for root in roots)
 
 
-def apply_overrides(base: RunSettings, overrides: dict[str, str],
-                    policy: OverridePolicy) -> tuple[RunSettings, dict[str, str]]:
-    """Effective run settings; any override the policy does not allow is a 422."""
+def permitted_overrides(overrides: dict[str, str], policy: OverridePolicy) -> dict[str, str]:
+    """The overrides a request sets, if the operator's policy allows them all; else a 422."""
     requested = {name: value.strip() for name, value in overrides.items() if value.strip()}
     problems: dict[str, list[str]] = {}
     for name, value in requested.items():
@@ -65,8 +63,7 @@ def apply_overrides(base: RunSettings, overrides: dict[str, str],
     if problems:
         raise ValidationFailed("overrides are not allowed",
                                {"fields": {f"overrides.{k}": v for k, v in problems.items()}})
-    effective = replace(base, **{OVERRIDE_FIELDS[k]: v for k, v in requested.items()})
-    return effective, requested
+    return requested
 
 
 def config_snapshot(settings: RunSettings, body: dict[str, Any], applied: dict[str, str]) -> dict:
@@ -99,8 +96,9 @@ def create_batch(services: Services, body: dict[str, Any], key: str | None) -> C
         stored = idempotency.lookup(conn, key, now)
         if stored is not None:
             return _replay(stored, digest, key)
-    settings, applied = apply_overrides(services.run_settings, body["overrides"],
-                                        services.api_settings.override_policy)
+    applied = permitted_overrides(body["overrides"], services.api_settings.override_policy)
+    settings = apply_overrides(services.run_settings, applied)
+
     if not body["dry_run"]:
         missing = missing_for_normal_run(settings)
         if missing:

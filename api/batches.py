@@ -4,13 +4,20 @@ from __future__ import annotations
 import time
 
 from flask.views import MethodView
-from api.blueprint import Blueprint
 
 from api.batch_creation import create_batch
+from api.blueprint import Blueprint
 from api.context import conn, services
-from api.schemas import (BatchCreateSchema, BatchCreatedSchema, BatchListArgsSchema,
-                         BatchListSchema, BatchSchema, CancelBodySchema, CancelResultSchema,
-                         IdempotencyHeaderSchema)
+from api.schemas import (
+    BatchCreatedSchema,
+    BatchCreateSchema,
+    BatchListArgsSchema,
+    BatchListSchema,
+    BatchSchema,
+    CancelBodySchema,
+    CancelResultSchema,
+    IdempotencyHeaderSchema,
+)
 from api.serializers import cancel_dict, page_dict
 from store import batches, cancels
 

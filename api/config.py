@@ -1,6 +1,6 @@
 """HTTP-side configuration, read from the environment once at app creation.
 
-Run-side configuration (LLM, KBs, bounds) lives in :mod:`worker.settings`
+Run-side configuration (LLM, KBs, bounds) lives in :mod:`core.settings`
 and is shared with the worker. The override policy below is the rule that
 keeps ``overrides`` a development aid rather than a way to make the server
 send its API key to any host or read any directory: each override must be
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from store.db import DEFAULT_SQLITE_PATH
-from worker.settings import env_bool, env_float, env_int, env_list, env_str
+from core.env import env_bool, env_float, env_int, env_list
+from core.settings import load_sqlite_path
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class ApiSettings:
 
 def load_api_settings() -> ApiSettings:
     return ApiSettings(
-        sqlite_path=env_str("C2XC_SQLITE_PATH", DEFAULT_SQLITE_PATH),
+        sqlite_path=load_sqlite_path(),
+
         max_body_bytes=env_int("C2XC_MAX_BODY_BYTES", 256 * 1024, minimum=1024),
         enable_debug_endpoints=env_bool("C2XC_ENABLE_DEBUG_ENDPOINTS", False),
         idempotency_ttl_s=env_float("C2XC_IDEMPOTENCY_TTL_S", 24 * 3600.0, minimum=1.0),

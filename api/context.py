@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from flask import current_app
 
 from api.config import ApiSettings
+from core.settings import RunSettings, WorkerSettings
 from store.db import Database
-from worker.settings import RunSettings, WorkerSettings
 
 
 @dataclass(frozen=True)

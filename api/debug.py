@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from flask.views import MethodView
-from api.blueprint import Blueprint
 
+from api.blueprint import Blueprint
 from api.context import conn, services
 from store.diagnostics import database_summary
 

@@ -16,7 +16,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from api.schemas import ErrorEnvelopeSchema
-from store.errors import ServiceError
+from core.errors import HTTP_ERROR_CODES, ServiceError
 
 log = logging.getLogger("c2xc.api")
 
@@ -83,6 +83,8 @@ class EnvelopeApi(Api):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def handle_service_error(error: ServiceError):
+        if error.code not in HTTP_ERROR_CODES:  # a run failure or config error here is our bug
+            return handle_unexpected(error)
         return envelope(error.http_status, error.code, error.message, error.details)
 
     @app.errorhandler(sqlite3.OperationalError)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from api.blueprint import Blueprint
 
+from api.blueprint import Blueprint
 from api.context import conn
 from api.schemas import EventListArgsSchema, EventListSchema, EventSchema
 from api.serializers import event_dict, page_dict

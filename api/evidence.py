@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from api.blueprint import Blueprint
 
+from api.blueprint import Blueprint
 from api.context import conn
 from api.schemas import EvidenceListArgsSchema, EvidenceListSchema, EvidenceSchema
 from api.serializers import evidence_dict, page_dict

@@ -1,14 +1,23 @@
 """gunicorn settings: bind from C2XC_HOST and $PORT/C2XC_PORT, sync workers.
 
 Sync workers suit this API: every request is a short SQLite read or write,
-and each worker process opens its own connection after the fork.
+and each worker process opens its own connection after the fork. Values come
+from :func:`core.settings.load_web_settings`, so a bad one stops gunicorn
+with one clear line before it binds.
 """
-import os
+import sys
 
-_host = os.environ.get("C2XC_HOST", "127.0.0.1")
-_port = os.environ.get("PORT") or os.environ.get("C2XC_PORT") or "8000"
-bind = f"{_host}:{_port}"
-workers = int(os.environ.get("C2XC_WEB_WORKERS", "2"))
+from core.errors import ConfigError
+from core.settings import load_web_settings
+
+try:
+    _web = load_web_settings()
+except ConfigError as exc:
+    print(f"c2xc-api: configuration error: {exc.message}", file=sys.stderr, flush=True)
+    sys.exit(2)
+
+bind = f"{_web.host}:{_web.port}"
+workers = _web.workers
 worker_class = "sync"
 timeout = 30
 graceful_timeout = 10

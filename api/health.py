@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from api.blueprint import Blueprint
 
 from api import API_VERSION, __version__
+from api.blueprint import Blueprint
 from api.context import conn
 from api.schemas import HealthSchema, VersionSchema
 from store import migrations

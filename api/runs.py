@@ -4,14 +4,20 @@ from __future__ import annotations
 import time
 
 from flask.views import MethodView
-from api.blueprint import Blueprint
 
+from api.blueprint import Blueprint
 from api.context import conn
-from api.schemas import (CancelBodySchema, CancelResultSchema, RunListArgsSchema, RunListSchema,
-                         RunOutputSchema, RunSchema)
+from api.schemas import (
+    CancelBodySchema,
+    CancelResultSchema,
+    RunListArgsSchema,
+    RunListSchema,
+    RunOutputSchema,
+    RunSchema,
+)
 from api.serializers import cancel_dict, page_dict, run_dict
+from core.errors import Conflict
 from store import cancels, runs
-from store.errors import Conflict
 
 blp = Blueprint("runs", __name__, description="Runs and their output")
 

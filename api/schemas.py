@@ -8,6 +8,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from core.errors import HTTP_ERROR_CODES
 from store.status import BATCH_STATUSES, RUN_STATUSES
 
 MAX_LIMIT = 200
@@ -29,8 +30,8 @@ class StrictSchema(ma.Schema):
 
 class ErrorBodySchema(ma.Schema):
     code = fields.String(required=True, metadata={"description": "stable machine-readable code",
-                         "enum": ["invalid_argument", "not_found", "method_not_allowed", "conflict",
-                                  "payload_too_large", "dependency_unavailable", "internal"]})
+                                                  "enum": list(HTTP_ERROR_CODES)})
+
     message = fields.String(required=True)
     details = fields.Dict(required=True)
 

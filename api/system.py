@@ -4,8 +4,8 @@ from __future__ import annotations
 import time
 
 from flask.views import MethodView
-from api.blueprint import Blueprint
 
+from api.blueprint import Blueprint
 from api.context import conn, services
 from api.schemas import WorkerStatusSchema
 from store import workers

@@ -6,13 +6,11 @@ stops instead of restarting a broken worker forever.
 """
 import sys
 
-from store.errors import ServiceError
-from worker.settings import ConfigError
-
 from api.app import create_app
+from core.errors import ServiceError
 
 try:
     app = create_app()
-except (ServiceError, ConfigError) as exc:
-    print(f"c2xc-api: cannot start: {getattr(exc, 'message', exc)}", file=sys.stderr, flush=True)
+except ServiceError as exc:
+    print(f"c2xc-api: cannot start: {exc.message}", file=sys.stderr, flush=True)
     sys.exit(3)  # gunicorn's WORKER_BOOT_ERROR: the arbiter halts

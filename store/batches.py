@@ -10,9 +10,9 @@ import json
 import sqlite3
 from typing import Any
 
+from core.errors import NotFound
 from store import status as st
 from store.cursor import decode_cursor, page, where
-from store.errors import NotFound
 from store.ids import new_id
 from store.records import Batch
 

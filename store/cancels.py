@@ -1,6 +1,6 @@
 """Cancel requests: recorded by the API at once, acted on by the worker.
 
-A request is stored only where it can still change something; cancelling a
+A request is stored only where it can still change something; canceling a
 run or batch whose runs have all finished is answered without writing. The
 worker reads requests through :func:`pending_cancel` (at every interruption
 point) and :func:`store.runs.cancel_queued_runs` (for runs not yet started).
@@ -10,9 +10,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from core.errors import NotFound
 from store import status as st
 from store.db import write_transaction
-from store.errors import NotFound
 from store.ids import new_id
 
 REQUESTED, ALREADY_REQUESTED, ALREADY_FINISHED = "requested", "already_requested", "already_finished"

@@ -13,7 +13,7 @@ import base64
 import binascii
 import json
 
-from store.errors import InvalidArgument
+from core.errors import InvalidArgument
 
 _VERSION = 1
 

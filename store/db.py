@@ -21,9 +21,8 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from store.errors import DependencyUnavailable
+from core.errors import DependencyUnavailable
 
-DEFAULT_SQLITE_PATH = "data/app.db"
 BUSY_TIMEOUT_MS = 10_000
 
 PRAGMAS = (

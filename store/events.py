@@ -10,9 +10,9 @@ import json
 import sqlite3
 from typing import Any, Iterable, Sequence
 
+from core.errors import LeaseLost, NotFound
 from store.cursor import decode_cursor, page
 from store.db import write_transaction
-from store.errors import Conflict, NotFound
 from store.ids import new_id
 from store.records import Event
 
@@ -47,7 +47,7 @@ def require_owner(conn: sqlite3.Connection, run_id: str, worker_id: str) -> None
     held = conn.execute("SELECT 1 FROM runs WHERE run_id = ? AND status = 'running' AND worker_id = ?",
                         (run_id, worker_id)).fetchone()
     if held is None:
-        raise Conflict(f"run {run_id} is no longer held by worker {worker_id}",
+        raise LeaseLost(f"run {run_id} is no longer held by worker {worker_id}",
                        {"run_id": run_id, "worker_id": worker_id})
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Iterable
 
+from core.errors import NotFound
 from store.cursor import decode_cursor, page
 from store.db import write_transaction
 from store.events import insert_event, require_owner
-from store.errors import NotFound
 from store.records import EvidenceItem
 
 CURSOR_KIND = "evidence"

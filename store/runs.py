@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
 
+from core import trace
+from core.errors import LeaseLost, NotFound
 from store import status as st
 from store.batches import refresh_batch_status
 from store.cursor import decode_cursor, page, where
 from store.db import write_transaction
-from store.errors import Conflict, NotFound
 from store.events import insert_event
 from store.records import ClaimedRun, Run, RunOutput
 
@@ -103,25 +103,27 @@ def _leave_running(conn: sqlite3.Connection, run_id: str, worker_id: str, status
         (status, now, error_code, error_message, run_id, st.RUNNING, worker_id),
     ).fetchone()
     if row is None:
-        raise Conflict(f"run {run_id} is no longer held by worker {worker_id}",
+        raise LeaseLost(f"run {run_id} is no longer held by worker {worker_id}",
                        {"run_id": run_id, "worker_id": worker_id})
     conn.execute("UPDATE workers SET current_run_id = NULL WHERE worker_id = ?", (worker_id,))
     return row["batch_id"]
 
 
-def finish_run(conn: sqlite3.Connection, *, run_id: str, worker_id: str, status: str,
-               event_type: str, event_payload: dict[str, Any], now: float,
-               error_code: str | None = None, error_message: str | None = None) -> None:
-    """End a running run as ``failed`` or ``canceled`` together with its terminal event."""
-    assert status in (st.FAILED, st.CANCELED)
+def finish_run(conn: sqlite3.Connection, *, run_id: str, worker_id: str,
+               event: trace.RunFailed | trace.RunCanceled, now: float) -> None:
+    """End a running run as ``failed`` or ``canceled``, as its terminal event says, atomically."""
+    if isinstance(event, trace.RunFailed):
+        status, code, message = st.FAILED, event.error_code, event.message
+    else:
+        status, code, message = st.CANCELED, None, None
     with write_transaction(conn):
-        batch_id = _leave_running(conn, run_id, worker_id, status, now, error_code, error_message)
-        insert_event(conn, run_id, event_type, event_payload, now)
+        batch_id = _leave_running(conn, run_id, worker_id, status, now, code, message)
+        insert_event(conn, run_id, event.event_type, event.payload(), now)
         refresh_batch_status(conn, batch_id)
 
 
 def complete_run(conn: sqlite3.Connection, *, run_id: str, worker_id: str, output: RunOutput,
-                 event_payload: dict[str, Any], now: float) -> None:
+                 now: float) -> None:
     """Store the output, its ``final_output`` event and the ``completed`` status at once."""
     with write_transaction(conn):
         batch_id = _leave_running(conn, run_id, worker_id, st.COMPLETED, now, None, None)
@@ -131,7 +133,9 @@ def complete_run(conn: sqlite3.Connection, *, run_id: str, worker_id: str, outpu
             (run_id, json.dumps(output.recipes_json), json.dumps(output.citations),
              json.dumps(output.memory_ids), now),
         )
-        insert_event(conn, run_id, "final_output", event_payload, now)
+        event = trace.FinalOutput(recipes_json=output.recipes_json, citations=output.citations,
+                                  memory_ids=output.memory_ids)
+        insert_event(conn, run_id, event.event_type, event.payload(), now)
         refresh_batch_status(conn, batch_id)
 
 
@@ -147,8 +151,8 @@ def cancel_queued_runs(conn: sqlite3.Connection, now: float) -> list[str]:
         for row in rows:
             conn.execute("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
                          (st.CANCELED, now, row["run_id"]))
-            insert_event(conn, row["run_id"], "run_canceled",
-                         {"reason": row["reason"], "while": "queued", "started": False}, now)
+            event = trace.RunCanceled(reason=row["reason"], stage="queued", started=False)
+            insert_event(conn, row["run_id"], event.event_type, event.payload(), now)
         for batch_id in {row["batch_id"] for row in rows}:
             refresh_batch_status(conn, batch_id)
     return [row["run_id"] for row in rows]

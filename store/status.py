@@ -20,7 +20,7 @@ def rollup_batch_status(run_counts: Mapping[str, int]) -> str:
     * every run finished: ``completed`` if all completed, ``failed`` if any
       failed, otherwise ``canceled``;
     * some run running or finished with work done: ``running``;
-    * otherwise (all queued, or only queued and cancelled-before-start): ``queued``.
+    * otherwise (all queued, or only queued and canceled-before-start): ``queued``.
     """
     total = sum(run_counts.values())
     finished = sum(run_counts.get(s, 0) for s in TERMINAL_STATUSES)

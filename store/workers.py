@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Callable
 
+from core import trace
 from store import status as st
 from store.batches import refresh_batch_status
 from store.db import write_transaction
@@ -75,10 +76,9 @@ def reconcile_orphaned_runs(conn: sqlite3.Connection, *, reconciler_id: str, hos
             conn.execute("UPDATE runs SET status = ?, finished_at = ?, error_code = ?,"
                          " error_message = ? WHERE run_id = ? AND status = ?",
                          (st.FAILED, now, WORKER_LOST, message, run["run_id"], st.RUNNING))
-            insert_event(conn, run["run_id"], "run_failed",
-                         {"error_code": WORKER_LOST, "message": message,
-                          "lost_worker_id": run["worker_id"], "reconciled_by": reconciler_id},
-                         now)
+            event = trace.RunFailed(error_code=WORKER_LOST, message=message, details={
+                "lost_worker_id": run["worker_id"], "reconciled_by": reconciler_id})
+            insert_event(conn, run["run_id"], event.event_type, event.payload(), now)
             if worker is not None and worker["stopped_at"] is None:
                 conn.execute("UPDATE workers SET stopped_at = ?, current_run_id = NULL"
                              " WHERE worker_id = ?", (now, worker["worker_id"]))

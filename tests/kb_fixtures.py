@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from core.settings import RunSettings, load_run_settings
 from worker.kb.builder import build
-from worker.settings import RunSettings, load_run_settings
 
 EXTRACTION_REPLY = ("entity<|#|>TiO2<|#|>material<|#|>The titania host.\n"
                     "entity<|#|>Copper<|#|>element<|#|>A dopant metal.\n"
@@ -38,7 +38,7 @@ def build_kb(working_dir: Path, documents: dict[str, str], settings, dois: dict[
     if fake:
         fake.default_turn = {"content": EXTRACTION_REPLY}
     try:
-        report = build(source, working_dir, "principles", settings)
+        report = build(source, working_dir, "kb_principles", settings)
     finally:
         if fake:
             fake.default_turn = previous

@@ -8,9 +8,10 @@ import shutil
 
 import pytest
 
-from tests.agent_script import (KB_DOIS as DOIS, MODULATION_DOCS as MODULATION,
-                                PRINCIPLES_DOCS as PRINCIPLES, RESEARCH, THREE, final,
-                                recipe)
+from tests.agent_script import KB_DOIS as DOIS
+from tests.agent_script import MODULATION_DOCS as MODULATION
+from tests.agent_script import PRINCIPLES_DOCS as PRINCIPLES
+from tests.agent_script import RESEARCH, THREE, final, recipe
 from tests.kb_fixtures import build_kb, fake_endpoint_settings
 from tests.processes import running_service, wait_until
 

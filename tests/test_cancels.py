@@ -2,8 +2,9 @@ import time
 
 import pytest
 
+from core import trace
+from core.errors import NotFound
 from store import cancels, runs, workers
-from store.errors import NotFound
 from tests.store_helpers import queue_batch
 
 
@@ -41,9 +42,8 @@ def test_batch_cancel_does_not_relabel_runs_finished_before_it(conn):
     claimed = runs.claim_next_run(conn, "w", time.time())
     workers.register_worker(conn, worker_id="w", pid=1, host="h", poll_interval_s=1,
                             now=time.time())
-    runs.finish_run(conn, run_id=claimed.run_id, worker_id="w", status="failed",
-                    event_type="run_failed", event_payload={}, now=time.time(),
-                    error_code="x", error_message="y")
+    runs.finish_run(conn, run_id=claimed.run_id, worker_id="w",
+                    event=trace.RunFailed(error_code="x", message="y"), now=time.time())
     cancels.request_batch_cancel(conn, batch_id, "stop", time.time() + 1)
     assert runs.get_run(conn, done).cancel_requested is False
     assert runs.get_run(conn, waiting).cancel_requested is True

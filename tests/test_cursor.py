@@ -3,8 +3,8 @@ import json
 
 import pytest
 
+from core.errors import InvalidArgument
 from store.cursor import decode_cursor, encode_cursor, page
-from store.errors import InvalidArgument
 
 
 @pytest.mark.parametrize("key", [0, 1, 42, 2**53])

@@ -3,14 +3,14 @@ import time
 
 import pytest
 
+from core.settings import load_run_settings
 from store import cancels, events, runs
 from store.db import Database
 from store.migrations import migrate
+from tests.store_helpers import queue_batch
 from worker.dry_run import execute_dry_run
 from worker.recipe_validation import validate_output
 from worker.run_context import RunCanceled, RunContext
-from worker.settings import load_run_settings
-from tests.store_helpers import queue_batch
 
 EXPECTED_TYPES = ["run_started", "recap_info", "kb_query", "kb_query", "llm_request",
                   "llm_response", "recap_info", "citations_resolved"]
@@ -51,16 +51,17 @@ def test_dry_run_is_deterministic_given_the_run_id(tmp_path, conn):
     assert first == second
 
 
-def test_dry_run_stops_at_the_next_step_once_cancelled(conn):
+def test_dry_run_stops_at_the_next_step_once_canceled(conn):
     run = _claim(conn)
     ctx = RunContext(conn, run, load_run_settings(), threading.Event())
     emitted = []
     original_emit = ctx.emit
 
-    def emit_then_cancel(event_type, payload):
-        original_emit(event_type, payload)
-        emitted.append(event_type)
-        if event_type == "recap_info":
+    def emit_then_cancel(event):
+        original_emit(event)
+        emitted.append(event.event_type)
+        if event.event_type == "recap_info":
+
             cancels.request_run_cancel(conn, run.run_id, "changed my mind", time.time())
 
     ctx.emit = emit_then_cancel

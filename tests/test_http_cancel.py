@@ -12,7 +12,7 @@ def slow_service(tmp_path_factory):
         yield procs
 
 
-def test_cancelled_batch_never_starts_a_run_after_the_cancel(slow_service):
+def test_canceled_batch_never_starts_a_run_after_the_cancel(slow_service):
     created = slow_service.create_batch(n_runs=5)
     batch_id = created["batch"]["batch_id"]
     reply = slow_service.post(f"/batches/{batch_id}/cancel", json={"reason": "wrong request"})
@@ -32,7 +32,7 @@ def test_cancelled_batch_never_starts_a_run_after_the_cancel(slow_service):
     assert len(started) <= 1
 
 
-def test_cancelling_a_running_run_stops_it_at_the_next_step(slow_service):
+def test_canceling_a_running_run_stops_it_at_the_next_step(slow_service):
     run_id = slow_service.create_batch()["runs"][0]["run_id"]
     wait_until(lambda: slow_service.run(run_id)["status"] == "running", message="run to start")
     reply = slow_service.post(f"/runs/{run_id}/cancel", json={"reason": "enough"})
@@ -51,7 +51,7 @@ def test_cancelling_a_running_run_stops_it_at_the_next_step(slow_service):
     assert conflict.json()["error"]["details"]["status"] == "canceled"
 
 
-def test_cancelling_a_finished_run_changes_nothing_and_says_so(slow_service):
+def test_canceling_a_finished_run_changes_nothing_and_says_so(slow_service):
     run_id = slow_service.create_batch()["runs"][0]["run_id"]
     wait_until(lambda: slow_service.run(run_id)["status"] == "completed", message="completion")
     reply = slow_service.post(f"/runs/{run_id}/cancel")
@@ -65,7 +65,7 @@ def test_a_second_cancel_is_answered_without_a_new_request(slow_service):
     batch_id = slow_service.create_batch(n_runs=2)["batch"]["batch_id"]
     first = slow_service.post(f"/batches/{batch_id}/cancel").json()
     second = slow_service.post(f"/batches/{batch_id}/cancel").json()
-    # the worker may already have cancelled both queued runs in between
+    # the worker may already have canceled both queued runs in between
     assert (second["status"], second["cancel_id"]) in (("already_requested", first["cancel_id"]),
                                                        ("already_finished", None))
     assert slow_service.wait_batch_finished(batch_id)["status"] == "canceled"

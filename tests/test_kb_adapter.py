@@ -4,10 +4,10 @@ from dataclasses import replace
 
 import pytest
 
+from core.errors import RunFailure
 from tests.kb_fixtures import build_kb, fake_endpoint_settings
 from worker.kb.adapter import KnowledgeBase
 from worker.llm.embeddings import openai_embedder
-from worker.run_context import RunFailure
 
 DOCS = {
     "cu_mo_dual_sites.md": "Copper and molybdenum dual sites doped into TiO2 stabilise *OCCO "

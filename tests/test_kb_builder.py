@@ -54,6 +54,8 @@ def test_build_inspect_search_and_incremental_rebuild(env, papers, tmp_path):
     first = kb(env, "build", papers, "--kb", "principles", "--out", out)
     assert "added 3, updated 0, unchanged 0, failed 0" in first.stdout
     assert "[3/3 documents]" in first.stderr  # the progress line
+    assert "--kb principles is deprecated; use --kb kb_principles" in first.stderr
+
 
     facts = json.loads(kb(env, "inspect", out).stdout)
     assert (facts["documents"], facts["chunks"], facts["documents_with_doi"]) == (3, 3, 2)
@@ -67,19 +69,19 @@ def test_build_inspect_search_and_incremental_rebuild(env, papers, tmp_path):
     assert silver[0]["source"] == "10.1000/ag.42"  # DOI from the sidecar file
 
     (papers / "new.md").write_text("Zinc oxide shells change CO binding on copper.")
-    again = kb(env, "build", papers, "--kb", "principles", "--out", out)
+    again = kb(env, "build", papers, "--kb", "kb_principles", "--out", out)
     assert "added 1, updated 0, unchanged 3, failed 0" in again.stdout
     assert json.loads(kb(env, "inspect", out).stdout)["chunks"] == 4
 
     (papers / "silver.md").write_text("Silver suppresses HER; a revised text.")
-    changed = kb(env, "build", papers, "--kb", "principles", "--out", out)
+    changed = kb(env, "build", papers, "--kb", "kb_principles", "--out", out)
     assert "added 0, updated 1, unchanged 3" in changed.stdout
     assert json.loads(kb(env, "inspect", out).stdout)["chunks"] == 4  # replaced, not duplicated
 
 
 def test_a_broken_document_is_reported_and_the_others_are_kept(env, papers, tmp_path):
     (papers / "broken.md").write_bytes(b"\xff\xfe not utf-8 \xff")
-    done = kb(env, "build", papers, "--kb", "modulation", "--out", tmp_path / "kb", check=False)
+    done = kb(env, "build", papers, "--kb", "kb_modulation", "--out", tmp_path / "kb", check=False)
     assert done.returncode == 1
     assert "FAILED broken.md" in done.stdout and "added 3" in done.stdout
     assert json.loads(kb(env, "inspect", tmp_path / "kb").stdout)["documents"] == 3
@@ -87,16 +89,16 @@ def test_a_broken_document_is_reported_and_the_others_are_kept(env, papers, tmp_
 
 def test_inspect_warns_and_rebuild_refuses_another_embedding(env, papers, tmp_path):
     out = tmp_path / "kb"
-    kb(env, "build", papers, "--kb", "principles", "--out", out)
+    kb(env, "build", papers, "--kb", "kb_principles", "--out", out)
     other = {**env, "C2XC_EMBEDDING_DIM": "32"}
     assert "built with embedding model" in json.loads(kb(other, "inspect", out).stdout)["warning"]
-    refused = kb(other, "build", papers, "--kb", "principles", "--out", out, check=False)
+    refused = kb(other, "build", papers, "--kb", "kb_principles", "--out", out, check=False)
     assert refused.returncode == 2 and "was built with embedding" in refused.stderr
 
 
 def test_the_worker_preflight_refuses_a_kb_built_with_another_dimension(env, papers, tmp_path, make_app):
     out = tmp_path / "kb"
-    kb(env, "build", papers, "--kb", "principles", "--out", out)
+    kb(env, "build", papers, "--kb", "kb_principles", "--out", out)
     client = make_app(OPENAI_API_KEY="sk-test", C2XC_EMBEDDING_MODEL="fake-hash-64",
                       C2XC_EMBEDDING_DIM="32", LIGHTRAG_KB_PRINCIPLES_DIR=str(out),
                       LIGHTRAG_KB_MODULATION_DIR=str(out)).test_client()

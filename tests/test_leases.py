@@ -4,9 +4,9 @@ import time
 
 import pytest
 
+from core.errors import Conflict
 from store import events, runs, workers
 from store.db import Database
-from store.errors import Conflict
 from tests.processes import wait_until
 from tests.store_helpers import queue_batch
 from worker.heartbeat import Heartbeat

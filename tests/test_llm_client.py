@@ -3,10 +3,10 @@ from dataclasses import replace
 
 import pytest
 
+from core.errors import RunFailure
+from core.settings import load_run_settings
 from tests.fake_openai import FakeOpenAI
 from worker.llm.client import LlmClient
-from worker.run_context import RunFailure
-from worker.settings import load_run_settings
 
 MESSAGES = [{"role": "user", "content": "propose a recipe"}]
 TOOLS = [{"type": "function", "function": {"name": "kb_search", "parameters": {"type": "object"}}}]
@@ -34,7 +34,7 @@ def test_tool_calls_and_usage_come_back_and_every_attempt_is_traced(fake, monkey
                                                                        "query": "Cu Mo"}}]}]
     trace = []
     reply = client.chat(MESSAGES, tools=TOOLS, temperature=0.3,
-                        trace=lambda kind, payload: trace.append((kind, payload)))
+                        trace=lambda event: trace.append((event.event_type, event.payload())))
     assert [c.name for c in reply.tool_calls] == ["kb_search"]
     assert reply.usage["total_tokens"] == 120
     assert len(sleeps) == 2

@@ -4,8 +4,8 @@ import sys
 
 import pytest
 
+from core.errors import SchemaTooNew
 from store.db import connect
-from store.errors import SchemaTooNew
 from store.migrations import LATEST_VERSION, current_version, migrate
 from tests.processes import REPO
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from worker.preflight import LIGHTRAG_MARKERS
+from core.kb_folder import LIGHTRAG_MARKERS
 
 SECRET = "sk-test-DO-NOT-LEAK-4242"
 NORMAL = {"user_request": "Cu/Mo", "dry_run": False}

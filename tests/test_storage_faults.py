@@ -83,9 +83,9 @@ def test_a_full_database_is_a_503_for_writes_while_reads_still_work(make_app):
 
 
 def test_a_worker_whose_database_fills_up_keeps_its_loop_alive(database, conn):
+    from core.settings import load_run_settings, load_worker_settings
     from store.db import Database
     from worker.loop import Worker
-    from worker.settings import load_run_settings, load_worker_settings
 
     _, (first, second) = queue_batch(conn, 2)
     _, (filler,) = queue_batch(conn, 1)  # claimed last; only used to fill the file

@@ -37,10 +37,11 @@ def test_signal_while_idle_exits_promptly(service_factory):
 def test_second_signal_exits_at_once(monkeypatch):
     """Two signals sent back to back may coalesce, so the handler is driven directly."""
     import os
+
+    from core.settings import load_run_settings, load_worker_settings
     from store.db import Database
     from worker.cli import install_signal_handlers
     from worker.loop import Worker
-    from worker.settings import load_run_settings, load_worker_settings
 
     previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
     worker = Worker(Database(":memory:"), load_worker_settings(), load_run_settings())

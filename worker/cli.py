@@ -14,10 +14,10 @@ import signal
 import sys
 from dataclasses import replace
 
+from core.errors import ConfigError, ServiceError
+from core.settings import load_log_level, load_run_settings, load_worker_settings
 from store.db import Database
-from store.errors import ServiceError
 from worker.loop import Worker
-from worker.settings import ConfigError, load_run_settings, load_worker_settings
 
 log = logging.getLogger("c2xc.worker")
 
@@ -46,17 +46,19 @@ def install_signal_handlers(worker: Worker) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    level = os.environ.get("C2XC_LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if level != "DEBUG":  # LightRAG logs every query at INFO; keep the worker's own lines readable
-        logging.getLogger("lightrag").setLevel(logging.WARNING)
     try:
+        level = load_log_level()
         settings = load_worker_settings()
         run_settings = load_run_settings()
     except ConfigError as exc:
-        print(f"c2xc-worker: configuration error: {exc}", file=sys.stderr)
+
+        print(f"c2xc-worker: configuration error: {exc.message}", file=sys.stderr)
         return 2
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":  # LightRAG logs every query at INFO; keep the worker's own lines readable
+        logging.getLogger("lightrag").setLevel(logging.WARNING)
     if args.db:
+
         settings = replace(settings, sqlite_path=args.db)
     if args.poll_interval is not None:
         if args.poll_interval <= 0:

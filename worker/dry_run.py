@@ -11,9 +11,12 @@ from __future__ import annotations
 import hashlib
 import random
 
+from core import trace
+from core.errors import InvalidOutput
+from core.kb_folder import KB_NAMESPACES
 from store.records import EvidenceItem, RunOutput
 from worker.recipe_validation import cited_aliases, validate_output
-from worker.run_context import RunContext, RunFailure
+from worker.run_context import RunContext
 
 MODE = "dry_run"
 PLACEHOLDER_NOTICE = "DRY RUN placeholder - not a recommendation."
@@ -24,7 +27,6 @@ _CANDIDATES = (
     ("Co", "Cu", "1:1", "4-aminobenzoic acid"),
     ("Ni", "Cu", "1:2", "glycine"),
 )
-_KBS = ("kb_principles", "kb_modulation")
 CHUNKS_PER_KB = 2
 
 
@@ -62,29 +64,27 @@ def _recipes(ctx: RunContext, aliases: list[str]) -> dict:
 def execute_dry_run(ctx: RunContext) -> RunOutput:
     run, delay = ctx.run, ctx.settings.dry_run_step_delay_s
     ctx.checkpoint()
-    ctx.emit("run_started", {"mode": MODE, "run_id": run.run_id, "batch_id": run.batch_id,
-                             "run_index": run.run_index, "recipes_per_run": run.recipes_per_run,
-                             "temperature": run.temperature, "user_request": run.user_request})
+    ctx.emit(trace.RunStarted(mode=MODE, run_id=run.run_id, batch_id=run.batch_id,
+                              run_index=run.run_index, recipes_per_run=run.recipes_per_run,
+                              temperature=run.temperature, user_request=run.user_request))
     ctx.pause(delay)
-    ctx.emit("recap_info", {"agent": "orchestrator", "state": "down", "depth": 0,
-                            "task": run.user_request, "result": None,
-                            "plan": [f"search {kb}" for kb in _KBS] + ["draft recipes"]})
+    ctx.emit(trace.RecapInfo(agent="orchestrator", state="down", depth=0, task=run.user_request,
+                             plan=[f"search {kb}" for kb in KB_NAMESPACES] + ["draft recipes"]))
     aliases: list[str] = []
-    for kb in _KBS:
+    for kb in KB_NAMESPACES:
         ctx.pause(delay)
         chunks = _placeholder_chunks(ctx, kb, first_alias=len(aliases) + 1)
-        ctx.emit_retrieval({"kb": kb, "query": run.user_request, "mode": MODE,
-                            "top_k": CHUNKS_PER_KB,
-                            "results": [{"alias": c.alias, "ref": c.ref, "source": c.source,
-                                         "content": c.content} for c in chunks]}, chunks)
+        ctx.emit_retrieval(trace.KbQuery(
+            kb=kb, query=run.user_request, mode=MODE, top_k=CHUNKS_PER_KB,
+            results=[{"alias": c.alias, "ref": c.ref, "source": c.source, "content": c.content}
+                     for c in chunks]), chunks)
         aliases += [c.alias for c in chunks]
     ctx.pause(delay)
-    ctx.emit("llm_request", {"model": None, "placeholder": True, "parameters":
-                             {"temperature": run.temperature}, "messages": [], "tools": []})
+    ctx.emit(trace.LlmRequest(model=None, placeholder=True, messages=[], tools=[],
+                              parameters={"temperature": run.temperature}))
     recipes_json = _recipes(ctx, aliases)
-    ctx.emit("llm_response", {"placeholder": True, "content": None, "tool_calls": [],
-                              "usage": {"prompt_tokens": 0, "completion_tokens": 0},
-                              "latency_ms": 0})
+    ctx.emit(trace.LlmResponse(placeholder=True, latency_ms=0,
+                               usage={"prompt_tokens": 0, "completion_tokens": 0}))
     ctx.pause(delay)
     known = ctx.known_aliases()
     cited = {a for r in recipes_json["recipes"] for a in cited_aliases(r["rationale"])}
@@ -92,10 +92,10 @@ def execute_dry_run(ctx: RunContext) -> RunOutput:
     errors = validate_output(recipes_json, citations, recipes_per_run=run.recipes_per_run,
                              known_aliases=known)
     if errors:
-        raise RunFailure("invalid_output", "dry-run output failed validation", {"errors": errors})
-    ctx.emit("recap_info", {"agent": "orchestrator", "state": "up", "depth": 0,
-                            "task": run.user_request, "plan": None,
-                            "result": f"{len(recipes_json['recipes'])} placeholder recipe(s)"})
-    ctx.emit("citations_resolved", {"citations": citations})
+        raise InvalidOutput("dry-run output failed validation", {"errors": errors})
+    ctx.emit(trace.RecapInfo(agent="orchestrator", state="up", depth=0, task=run.user_request,
+                             result=f"{len(recipes_json['recipes'])} placeholder recipe(s)"))
+    ctx.emit(trace.CitationsResolved(citations=citations))
+
     ctx.checkpoint()
     return RunOutput(recipes_json=recipes_json, citations=citations, memory_ids=[])

@@ -17,17 +17,18 @@ import time
 import traceback
 from typing import Callable
 
-from store import runs, status as st, workers
+from core import trace
+from core.errors import LeaseLost, RunFailure, ServiceError
+from core.settings import RunSettings, WorkerSettings
+from store import runs, workers
 from store.db import Database, data_version
-from store.errors import Conflict, ServiceError
 from store.ids import new_id
 from store.migrations import migrate
 from store.records import ClaimedRun, RunOutput
 from worker.dry_run import execute_dry_run
 from worker.heartbeat import Heartbeat
 from worker.normal_run import execute_normal_run
-from worker.run_context import RunCanceled, RunContext, RunFailure, WorkerShutdown
-from worker.settings import RunSettings, WorkerSettings
+from worker.run_context import RunCanceled, RunContext, WorkerShutdown
 
 log = logging.getLogger("c2xc.worker")
 Executor = Callable[[RunContext], RunOutput]
@@ -105,12 +106,10 @@ class Worker:
         message = "the database refused to record the end of this run"
         for run_id in list(self._unrecorded):
             try:
-                runs.finish_run(self.conn, run_id=run_id, worker_id=self.worker_id,
-                                status=st.FAILED, event_type="run_failed", now=time.time(),
-                                error_code="storage_error", error_message=message,
-                                event_payload={"error_code": "storage_error", "message": message})
+                runs.finish_run(self.conn, run_id=run_id, worker_id=self.worker_id, now=time.time(),
+                                event=trace.RunFailed(error_code="storage_error", message=message))
                 log.warning("run %s ended as failed (storage_error) after a refused write", run_id)
-            except Conflict:
+            except LeaseLost:
                 log.info("run %s was already ended by another worker", run_id)
             self._unrecorded.remove(run_id)
 
@@ -189,45 +188,33 @@ class Worker:
         try:
             output = self.executors[run.dry_run](ctx)
         except RunCanceled as stop:
-            self._end(run, st.CANCELED, "run_canceled",
-                      {"reason": stop.reason, "cancel_id": stop.cancel_id, "while": "running",
-                       "started": True})
-        except Conflict as lost:  # our lease expired and another worker failed the run
+            self._record(runs.finish_run, run_id=run.run_id, event=trace.RunCanceled(
+                reason=stop.reason, cancel_id=stop.cancel_id, stage="running", started=True))
+            log.info("run %s canceled", run.run_id)
+        except LeaseLost as lost:  # our lease expired and another worker failed the run
             log.error("run %s was taken from this worker: %s", run.run_id, lost.message)
         except WorkerShutdown:
             self._fail(run, "worker_shutdown", "the worker was stopped during this run", {})
-        except RunFailure as failure:
+        except ServiceError as failure:  # every expected failure carries its own stable code
             self._fail(run, failure.code, failure.message, failure.details)
         except Exception as exc:
-            self._fail(run, "internal_error", f"{type(exc).__name__}: {exc}",
+            self._fail(run, RunFailure.code, f"{type(exc).__name__}: {exc}",
                        {"traceback": traceback.format_exc()})
         else:
-            self._record(runs.complete_run, run_id=run.run_id, worker_id=self.worker_id,
-                         output=output, now=time.time(),
-                         event_payload={"recipes_json": output.recipes_json,
-                                        "citations": output.citations,
-                                        "memory_ids": output.memory_ids})
+            self._record(runs.complete_run, run_id=run.run_id, output=output)
             log.info("run %s completed", run.run_id)
 
     def _fail(self, run: ClaimedRun, code: str, message: str, details: dict) -> None:
         log.warning("run %s failed: %s: %s", run.run_id, code, message)
-        self._end(run, st.FAILED, "run_failed",
-                  {"error_code": code, "message": message, **details},
-                  error_code=code, error_message=message)
-
-    def _end(self, run: ClaimedRun, status: str, event_type: str, payload: dict,
-             **error: str) -> None:
-        self._record(runs.finish_run, run_id=run.run_id, worker_id=self.worker_id,
-                     status=status, event_type=event_type, event_payload=payload,
-                     now=time.time(), **error)
-        if status == st.CANCELED:
-            log.info("run %s canceled", run.run_id)
+        self._record(runs.finish_run, run_id=run.run_id,
+                     event=trace.RunFailed(error_code=code, message=message, details=details))
 
     def _record(self, transition: Callable, **kwargs) -> None:
         """Write a terminal transition; if the store refuses, leave it to reconcile."""
         try:
-            transition(self.conn, **kwargs)
-        except Conflict as exc:
+            transition(self.conn, worker_id=self.worker_id, now=time.time(), **kwargs)
+        except LeaseLost as exc:
+
             log.error("run %s was taken from this worker: %s", kwargs["run_id"], exc.message)
         except sqlite3.Error as exc:
             log.error("could not record the end of run %s (%s); will retry", kwargs["run_id"], exc)

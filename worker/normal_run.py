@@ -6,8 +6,8 @@ API recorded them in the batch's config snapshot.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
+from core.errors import DependencyUnavailable
+from core.settings import apply_overrides
 from store.records import RunOutput
 from worker.agent.engine import RecipeAgent
 from worker.agent.note import RunNote
@@ -15,25 +15,19 @@ from worker.agent.tools import ToolBox
 from worker.kb.adapter import KnowledgeBase
 from worker.llm.client import LlmClient
 from worker.llm.embeddings import openai_embedder
-from worker.run_context import RunContext, RunFailure
-from worker.settings import OVERRIDE_FIELDS, RunSettings
-
-
-def effective_settings(base: RunSettings, snapshot: dict) -> RunSettings:
-    applied = snapshot.get("overrides_applied") or {}
-    return replace(base, **{OVERRIDE_FIELDS[k]: v for k, v in applied.items() if k in OVERRIDE_FIELDS})
+from worker.run_context import RunContext
 
 
 def execute_normal_run(ctx: RunContext) -> RunOutput:
-    settings = effective_settings(ctx.settings, ctx.run.config_snapshot)
+    settings = apply_overrides(ctx.settings, ctx.run.config_snapshot.get("overrides_applied") or {})
     kbs = {namespace: KnowledgeBase(namespace, directory, openai_embedder(settings),
                                     settings.embedding_dim, settings.embedding_model)
-           for namespace, directory in (("kb_principles", settings.kb_principles_dir),
-                                        ("kb_modulation", settings.kb_modulation_dir))}
+           for namespace, directory in settings.kb_dirs().items()}
     try:
         if not settings.api_key:
-            raise RunFailure("dependency_unavailable", f"{settings.llm_api_key_env} is not set in "
-                             "the worker's environment")
+            raise DependencyUnavailable(f"{settings.llm_api_key_env} is not set in the worker's "
+                                        "environment")
+
         for kb in kbs.values():  # fail before spending tokens if a KB vanished after preflight
             kb.check_directory()
         agent = RecipeAgent(ctx, LlmClient(settings), ToolBox(ctx, kbs, RunNote()), settings.bounds)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from typing import Any, Callable
+from typing import Callable
 
+from core.settings import RunSettings
+from core.trace import KbQuery, TraceEvent
 from store import cancels, events, evidence
 from store.records import ClaimedRun, EvidenceItem
-from worker.settings import RunSettings
 
 
 class RunStopped(Exception):
@@ -31,14 +32,6 @@ class WorkerShutdown(RunStopped):
     pass
 
 
-class RunFailure(Exception):
-    """An expected failure of a run with a stable error code (e.g. ``invalid_output``)."""
-
-    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None):
-        super().__init__(message)
-        self.code, self.message, self.details = code, message, details or {}
-
-
 class RunContext:
     def __init__(self, conn: sqlite3.Connection, run: ClaimedRun, settings: RunSettings,
                  stop_event: threading.Event, clock: Callable[[], float] = time.time,
@@ -47,22 +40,23 @@ class RunContext:
         self.stop_event, self.clock = stop_event, clock
         self.worker_id, self.on_progress = worker_id, on_progress
 
-    def emit(self, event_type: str, payload: dict[str, Any]) -> None:
+    def emit(self, event: TraceEvent) -> None:
         """Append to the trace, only while this worker still holds the run."""
-        events.append_event(self.conn, self.run.run_id, event_type, payload, self.clock(),
-                            owner=self.worker_id)
+        events.append_event(self.conn, self.run.run_id, event.event_type, event.payload(),
+                            self.clock(), owner=self.worker_id)
         self.on_progress()
 
-    def emit_retrieval(self, payload: dict[str, Any], items: list[EvidenceItem]) -> None:
-        evidence.record_retrieval(self.conn, self.run.run_id, "kb_query", payload, items,
-                                  self.clock(), owner=self.worker_id)
+    def emit_retrieval(self, event: KbQuery, items: list[EvidenceItem]) -> None:
+        """A search and the new chunks it found, in one transaction."""
+        evidence.record_retrieval(self.conn, self.run.run_id, event.event_type, event.payload(),
+                                  items, self.clock(), owner=self.worker_id)
         self.on_progress()
 
     def known_aliases(self) -> dict[str, str]:
         return evidence.aliases_of_run(self.conn, self.run.run_id)
 
     def checkpoint(self) -> None:
-        """An interruption point: stop here if the run was cancelled or the worker stops."""
+        """An interruption point: stop here if the run was canceled or the worker stops."""
         self.on_progress()
         if self.stop_event.is_set():
             raise WorkerShutdown("worker is shutting down")

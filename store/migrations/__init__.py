@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlite3
 import time
 
+from core.errors import SchemaTooNew
 from store import db
-from store.errors import SchemaTooNew
 from store.migrations import (
     v001_initial,
     v002_idempotency_and_indexes,

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import trace
+from core.errors import AgentBoundsExceeded, InvalidOutput
+from core.prompts import template_versions
+from core.settings import AgentBounds
 from store.records import RunOutput
 from worker.agent.answer import read_final_answer
-from worker.agent.prompts import repair_prompt, role_prompt, template_versions
+from worker.agent.prompts import repair_prompt, role_prompt
 from worker.agent.tools import ALL_TOOL_DEFINITIONS, ToolBox, openai_tools
 from worker.llm.client import LlmClient, LlmReply, parse_arguments
-from worker.run_context import RunContext, RunFailure
-from worker.settings import AgentBounds
+from worker.run_context import RunContext
 
 EXPERTS = ("tio2_expert", "mof_expert")
 DELEGATE_TOOL = {"name": "delegate", "description": "Ask an expert a focused question; returns "
@@ -34,9 +37,9 @@ class Budget:
     def __init__(self, bounds: AgentBounds, llm: LlmClient):
         self.bounds, self.llm, self.steps, self.tool_calls = bounds, llm, 0, 0
 
-    def _exceeded(self, what: str, limit: int) -> RunFailure:
-        return RunFailure("agent_bounds_exceeded", f"the agent reached its limit of {limit} "
-                          f"{what} without a final answer", {"bound": what, "limit": limit})
+    def _exceeded(self, what: str, limit: int) -> AgentBoundsExceeded:
+        return AgentBoundsExceeded(f"the agent reached its limit of {limit} {what} without a "
+                                   "final answer", {"bound": what, "limit": limit})
 
     def step(self) -> None:
         self.steps += 1
@@ -73,13 +76,11 @@ class RecipeAgent:
 
     def run(self) -> RunOutput:
         run = self.ctx.run
-        self.ctx.emit("run_started", {"mode": "normal", "run_id": run.run_id,
-                                      "batch_id": run.batch_id, "run_index": run.run_index,
-                                      "recipes_per_run": run.recipes_per_run,
-                                      "temperature": run.temperature,
-                                      "user_request": run.user_request,
-                                      "model": self.llm.settings.llm_model,
-                                      "bounds": vars(self.bounds), "prompts": template_versions()})
+        self.ctx.emit(trace.RunStarted(
+            mode="normal", run_id=run.run_id, batch_id=run.batch_id, run_index=run.run_index,
+            recipes_per_run=run.recipes_per_run, temperature=run.temperature,
+            user_request=run.user_request, model=self.llm.settings.llm_model,
+            bounds=vars(self.bounds), prompts=template_versions()))
         messages = [{"role": "system", "content": role_prompt(
                         "orchestrator", recipes_per_run=run.recipes_per_run)},
                     {"role": "user", "content": run.user_request}]
@@ -89,33 +90,32 @@ class RecipeAgent:
             recipes_json, citations, errors = read_final_answer(
                 text, recipes_per_run=run.recipes_per_run, refs=self.tools.refs())
             if not errors:
-                self.ctx.emit("citations_resolved", {"citations": citations, "sources": {
-                    a: self.tools.evidence[a].source for a in citations}})
+                self.ctx.emit(trace.CitationsResolved(citations=citations, sources={
+                    a: self.tools.evidence[a].source for a in citations}))
                 self.ctx.checkpoint()
                 return RunOutput(recipes_json=recipes_json, citations=citations, memory_ids=[])
-            self.ctx.emit("recap_info", {"agent": "orchestrator", "state": "repair", "depth": 0,
-                                         "task": "final answer failed validation",
-                                         "result": errors, "attempt": attempt + 1})
+            self.ctx.emit(trace.RecapInfo(agent="orchestrator", state="repair", depth=0,
+                                          task="final answer failed validation", result=errors,
+                                          attempt=attempt + 1))
             messages.append({"role": "user", "content": repair_prompt(errors, self.tools.aliases)})
-        raise RunFailure("invalid_output", f"the final answer failed validation after "
-                         f"{self.bounds.max_repairs} repair(s): {'; '.join(errors)}",
-                         {"errors": errors})
+        raise InvalidOutput(f"the final answer failed validation after {self.bounds.max_repairs} "
+                            f"repair(s): {'; '.join(errors)}", {"errors": errors})
 
     def _agent_loop(self, role: str, messages: list[dict], tools: list[dict], depth: int) -> str:
-        self.ctx.emit("recap_info", {"agent": role, "state": "down", "depth": depth,
-                                     "task": messages[-1]["content"], "plan": None, "result": None})
+        self.ctx.emit(trace.RecapInfo(agent=role, state="down", depth=depth,
+                                      task=messages[-1]["content"]))
         while True:
             self.budget.step()
             reply = self.llm.chat(messages, tools=tools, temperature=self.ctx.run.temperature,
                                   trace=self.ctx.emit, before_attempt=self._before_llm)
             messages.append(_assistant_message(reply))
             if not reply.tool_calls:
-                self.ctx.emit("recap_info", {"agent": role, "state": "up", "depth": depth,
-                                             "task": None, "plan": None, "result": reply.content})
+                self.ctx.emit(trace.RecapInfo(agent=role, state="up", depth=depth,
+                                              result=reply.content))
                 return reply.content or ""
-            self.ctx.emit("recap_info", {"agent": role, "state": "act", "depth": depth,
-                                         "task": None, "result": None,
-                                         "plan": [c.name for c in reply.tool_calls]})
+            self.ctx.emit(trace.RecapInfo(agent=role, state="act", depth=depth,
+                                          plan=[c.name for c in reply.tool_calls]))
+
             for call in reply.tool_calls:
                 self.budget.tool_call()
                 self.ctx.checkpoint()

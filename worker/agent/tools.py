@@ -13,9 +13,11 @@ import json
 import time
 from typing import Any
 
+from core import trace
+from core.kb_folder import KB_NAMESPACES
 from store.records import EvidenceItem
 from worker.agent.note import NOTE_TOOLS, RunNote
-from worker.kb.adapter import KB_NAMESPACES, KnowledgeBase
+from worker.kb.adapter import KnowledgeBase
 from worker.llm.client import ToolCall, parse_arguments
 from worker.run_context import RunContext
 
@@ -65,8 +67,8 @@ class ToolBox:
                 return self.kb_list()
             if call.name.startswith("note_"):
                 result = self.note.apply(call.name, args)
-                self.ctx.emit("note_update", {"operation": call.name, "arguments": args,
-                                              "note": self.note.as_dict(self.aliases)})
+                self.ctx.emit(trace.NoteUpdate(operation=call.name, arguments=args,
+                                               note=self.note.as_dict(self.aliases)))
                 return result
             raise ValueError(f"unknown tool {call.name!r}")
         except ValueError as exc:
@@ -97,8 +99,8 @@ class ToolBox:
                 new_items.append(item)
             results.append({"alias": alias, "ref": ref, "source": chunk.source,
                             "content": chunk.content})
-        self.ctx.emit_retrieval({"kb": kb, "query": query, "mode": "naive", "top_k": top_k,
-                                 "latency_ms": latency_ms, "results": results}, new_items)
+        self.ctx.emit_retrieval(trace.KbQuery(kb=kb, query=query, mode="naive", top_k=top_k,
+                                              latency_ms=latency_ms, results=results), new_items)
         if not results:
             return "no chunks matched; try other words"
         return "\n\n".join(f"[{r['alias']}] source: {r['source']}\n{r['content']}" for r in results)
@@ -109,13 +111,14 @@ class ToolBox:
         if item is None:
             raise ValueError(f"[{alias}] was not retrieved in this run; known: "
                              f"{', '.join(self.aliases) or 'none'}")
-        self.ctx.emit("kb_get", {"alias": alias, "ref": item.ref, "source": item.source})
+        self.ctx.emit(trace.KbGet(alias=alias, ref=item.ref, source=item.source))
         return f"[{alias}] source: {item.source}\n{item.content}"
 
     def kb_list(self) -> str:
         listing = [{"alias": a, "source": i.source, "kb": i.kb_namespace}
                    for a, i in self.evidence.items()]
-        self.ctx.emit("kb_list", {"aliases": listing})
+        self.ctx.emit(trace.KbList(aliases=listing))
+
         return json.dumps(listing) if listing else "nothing retrieved yet"
 
 

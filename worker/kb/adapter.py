@@ -8,26 +8,20 @@ knowledge base that vanished after the preflight fails the run with a clear
 ``kb_error`` instead of a stack trace.
 
 A document's *source* is its DOI when the knowledge-base builder recorded one
-in ``c2xc_kb.json`` (``{"sources": {"<file_path>": {"doi": "10.…"}}}``), else
-its file name.
+(:func:`core.kb_folder.source_label`), else its file name.
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Awaitable, Callable
 
-import numpy as np
-
-from worker.preflight import KB_METADATA_FILE, LIGHTRAG_MARKERS, embedding_mismatch
-from worker.run_context import RunFailure
+from core import kb_folder
+from core.errors import KbError
+from worker.kb.workspace import Embedder, lightrag_workspace
 
 log = logging.getLogger("c2xc.worker")
-KB_NAMESPACES = ("kb_principles", "kb_modulation")
-Embedder = Callable[[list[str]], Awaitable[np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -38,68 +32,42 @@ class RetrievedChunk:
     file_path: str
 
 
-def kb_error(message: str, **details) -> RunFailure:
-    return RunFailure("kb_error", message, details)
-
 
 class KnowledgeBase:
     """One LightRAG working directory, opened lazily on the first search."""
 
     def __init__(self, namespace: str, working_dir: str, embed: Embedder, embedding_dim: int,
                  embedding_model: str):
-        if namespace not in KB_NAMESPACES:
+        if namespace not in kb_folder.KB_NAMESPACES:
             raise ValueError(f"unknown knowledge base {namespace!r}")
         self.namespace, self.working_dir = namespace, working_dir
         self._embed, self._dim, self._model = embed, embedding_dim, embedding_model
         self._loop: asyncio.AbstractEventLoop | None = None
         self._rag = None
-        self._sources: dict[str, dict] = {}
+        self._dois: dict[str, str] = {}
 
     def check_directory(self) -> None:
-        directory = Path(self.working_dir)
-        absent = [m for m in LIGHTRAG_MARKERS if not (directory / m).is_file()]
-        if not directory.is_dir() or absent:
-            raise kb_error(f"knowledge base {self.namespace} at {self.working_dir} is missing or "
-                           "incomplete", namespace=self.namespace, working_dir=self.working_dir,
-                           missing_files=absent)
+        absent = kb_folder.missing_markers(self.working_dir)
+        if not Path(self.working_dir).is_dir() or absent:
+            raise KbError(f"knowledge base {self.namespace} at {self.working_dir} is missing or "
+                          "incomplete", {"namespace": self.namespace,
+                                         "working_dir": self.working_dir, "missing_files": absent})
 
     def _open(self) -> None:
-        from lightrag import LightRAG
-        from lightrag.utils import EmbeddingFunc
-
-        from worker.kb.tokenizer import local_tokenizer
-
-        async def no_llm(*_args, **_kwargs) -> str:
-            raise RuntimeError("the knowledge-base adapter never asks LightRAG's LLM")
-
-        mismatch = embedding_mismatch(self.working_dir, self._model, self._dim)
+        mismatch = kb_folder.embedding_mismatch(self.working_dir, self._model, self._dim)
         if mismatch:
-            raise kb_error(f"knowledge base {self.namespace}: {mismatch}", namespace=self.namespace)
-        self._sources = self._read_metadata().get("sources", {})
+            raise KbError(f"knowledge base {self.namespace}: {mismatch}",
+                          {"namespace": self.namespace})
+        self._dois = kb_folder.document_sources(kb_folder.read_metadata(self.working_dir))
         self._loop = asyncio.new_event_loop()
         try:
-            self._rag = LightRAG(
-                working_dir=self.working_dir, llm_model_func=no_llm, tokenizer=local_tokenizer(),
-                embedding_func=EmbeddingFunc(embedding_dim=self._dim, func=self._embed,
-                                             max_token_size=8192, model_name=self._model))
+            self._rag = lightrag_workspace(self.working_dir, embed=self._embed,
+                                           embedding_dim=self._dim, embedding_model=self._model)
             self._loop.run_until_complete(self._rag.initialize_storages())
         except Exception as exc:
             self.close()
-            raise kb_error(f"cannot open knowledge base {self.namespace}: {exc}",
-                           namespace=self.namespace) from exc
-
-    def _read_metadata(self) -> dict:
-        path = Path(self.working_dir) / KB_METADATA_FILE
-        if not path.is_file():
-            return {}
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise kb_error(f"{path} is unreadable: {exc}") from exc
-
-    def _source_of(self, file_path: str) -> str:
-        doi = (self._sources.get(file_path) or {}).get("doi")
-        return doi or Path(file_path).name or file_path
+            raise KbError(f"cannot open knowledge base {self.namespace}: {exc}",
+                          {"namespace": self.namespace}) from exc
 
     def search(self, query: str, top_k: int) -> list[RetrievedChunk]:
         from lightrag import QueryParam
@@ -110,17 +78,18 @@ class KnowledgeBase:
         param = QueryParam(mode="naive", top_k=top_k, chunk_top_k=top_k, enable_rerank=False)
         try:
             result = self._loop.run_until_complete(self._rag.aquery_data(query, param))
-        except RunFailure:
+        except KbError:
             raise
         except Exception as exc:
-            raise kb_error(f"search in {self.namespace} failed: {exc}",
-                           namespace=self.namespace) from exc
+            raise KbError(f"search in {self.namespace} failed: {exc}",
+                          {"namespace": self.namespace}) from exc
         if result.get("status") != "success":  # e.g. nothing matched: an empty answer, not a failure
             log.info("kb %s: no result for %r (%s)", self.namespace, query, result.get("message"))
             return []
         return [RetrievedChunk(chunk_id=c["chunk_id"], content=c["content"],
                                file_path=c.get("file_path", ""),
-                               source=self._source_of(c.get("file_path", "")))
+                               source=kb_folder.source_label(c.get("file_path", ""), self._dois))
+
                 for c in result["data"].get("chunks", [])[:top_k]]
 
     def similarity_scores(self, query: str, top_k: int) -> dict[str, float]:

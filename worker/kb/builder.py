@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +23,12 @@ from typing import Callable
 
 import openai
 
+from core import kb_folder
+from core.settings import RunSettings
 from worker.kb.documents import SourceDocument, find_documents, read_document
-from worker.kb.tokenizer import local_tokenizer
+from worker.kb.tokenizer import TOKENIZER_NAME
+from worker.kb.workspace import lightrag_workspace
 from worker.llm.embeddings import openai_embedder
-from worker.preflight import KB_METADATA_FILE
-from worker.settings import RunSettings
 
 Progress = Callable[[int, int, int, float, str], None]  # done, total, chunks, elapsed, current
 
@@ -41,17 +41,6 @@ class BuildReport:
     failed: dict[str, str] = field(default_factory=dict)
     chunks: int = 0
 
-
-def load_metadata(working_dir: Path) -> dict:
-    path = working_dir / KB_METADATA_FILE
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
-def _save_metadata(working_dir: Path, metadata: dict) -> None:
-    path = working_dir / KB_METADATA_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(metadata, indent=1, sort_keys=True))
-    tmp.replace(path)  # atomic: a crash never leaves half a metadata file
 
 
 def extraction_llm(settings: RunSettings):
@@ -79,10 +68,7 @@ def _doc_id(document: SourceDocument) -> str:
 
 async def _build(source: Path, working_dir: Path, kb: str, settings: RunSettings,
                  chunk_tokens: int, progress: Progress) -> BuildReport:
-    from lightrag import LightRAG
-    from lightrag.utils import EmbeddingFunc
-
-    metadata = load_metadata(working_dir)
+    metadata = kb_folder.read_metadata(working_dir)
     built = metadata.get("embedding")
     wanted = {"model": settings.embedding_model, "dim": settings.embedding_dim}
     if built and built != wanted:
@@ -90,13 +76,11 @@ async def _build(source: Path, working_dir: Path, kb: str, settings: RunSettings
                          "Use a new --out directory or the original embedding model.")
     documents_meta: dict = metadata.setdefault("documents", {})
     metadata.update(kb=kb, embedding=wanted, chunk_token_size=chunk_tokens,
-                    tokenizer="c2xc-word-pieces")
+                    tokenizer=TOKENIZER_NAME)
     embed = openai_embedder(settings)
-    rag = LightRAG(working_dir=str(working_dir), llm_model_func=extraction_llm(settings),
-                   tokenizer=local_tokenizer(), chunk_token_size=chunk_tokens,
-                   embedding_func=EmbeddingFunc(embedding_dim=settings.embedding_dim, func=embed,
-                                                max_token_size=8192,
-                                                model_name=settings.embedding_model))
+    rag = lightrag_workspace(str(working_dir), embed=embed, embedding_dim=settings.embedding_dim,
+                             embedding_model=settings.embedding_model,
+                             llm=extraction_llm(settings), chunk_tokens=chunk_tokens)
     await rag.initialize_storages()
     report, started = BuildReport(), time.monotonic()
     paths = find_documents(source)
@@ -111,13 +95,14 @@ async def _build(source: Path, working_dir: Path, kb: str, settings: RunSettings
             await _ingest(rag, document, documents_meta, report)
             metadata["sources"] = {p: {"doi": m.get("doi")} for p, m in documents_meta.items()
                                    if m.get("doi")}
-            _save_metadata(working_dir, metadata)
+            kb_folder.write_metadata(working_dir, metadata)
         progress(len(paths), len(paths), report.chunks, time.monotonic() - started, "")
     finally:
         await rag.finalize_storages()
         await embed.aclose()
     metadata["built_at"] = time.time()
-    _save_metadata(working_dir, metadata)
+    kb_folder.write_metadata(working_dir, metadata)
+
     return report
 
 
@@ -151,5 +136,8 @@ async def _ingest(rag, document: SourceDocument, documents_meta: dict, report: B
 
 def build(source: Path, working_dir: Path, kb: str, settings: RunSettings, *,
           chunk_tokens: int = 512, progress: Progress = lambda *_: None) -> BuildReport:
+    if kb not in kb_folder.KB_NAMESPACES:
+        raise ValueError(f"kb must be one of {', '.join(kb_folder.KB_NAMESPACES)}")
+
     working_dir.mkdir(parents=True, exist_ok=True)
     return asyncio.run(_build(source, working_dir, kb, settings, chunk_tokens, progress))

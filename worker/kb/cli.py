@@ -1,6 +1,6 @@
 """c2xc-kb: build, inspect and search LightRAG knowledge bases from the command line.
 
-  c2xc-kb build SOURCE_DIR --kb principles|modulation --out WORKING_DIR [--chunk-size 512]
+  c2xc-kb build SOURCE_DIR --kb kb_principles|kb_modulation --out WORKING_DIR [--chunk-size 512]
   c2xc-kb inspect WORKING_DIR
   c2xc-kb search WORKING_DIR "query" [--top-k 5]
 
@@ -16,10 +16,10 @@ import logging
 import sys
 from pathlib import Path
 
-from worker.kb.builder import BuildReport, build, load_metadata
-from worker.preflight import LIGHTRAG_MARKERS, embedding_mismatch
-from worker.run_context import RunFailure
-from worker.settings import ConfigError, load_run_settings
+from core import kb_folder
+from core.errors import ConfigError, KbError
+from core.settings import load_run_settings
+from worker.kb.builder import BuildReport, build
 
 
 def _progress_printer(stream=sys.stderr):
@@ -47,8 +47,19 @@ def _print_report(report: BuildReport) -> None:
         print(f"  FAILED {path}: {error}")
 
 
+def _kb_name(value: str) -> str:
+    """argparse type for --kb: one name per KB everywhere; the old spelling still works."""
+    if value in kb_folder.KB_NAMESPACES:
+        return value
+    if value in kb_folder.LEGACY_KB_NAMES:
+        print(f"c2xc-kb: --kb {value} is deprecated; use --kb {kb_folder.LEGACY_KB_NAMES[value]}",
+              file=sys.stderr)
+        return kb_folder.LEGACY_KB_NAMES[value]
+    raise argparse.ArgumentTypeError(f"must be one of {', '.join(kb_folder.KB_NAMESPACES)}")
+
+
 def _count_graph(working_dir: Path) -> tuple[int, int]:
-    graph_file = working_dir / "graph_chunk_entity_relation.graphml"
+    graph_file = working_dir / kb_folder.GRAPH_FILE
     if not graph_file.is_file():
         return 0, 0
     import networkx
@@ -58,22 +69,22 @@ def _count_graph(working_dir: Path) -> tuple[int, int]:
 
 
 def inspect(working_dir: Path, settings) -> dict:
-    absent = [m for m in LIGHTRAG_MARKERS if not (working_dir / m).is_file()]
+    absent = kb_folder.missing_markers(working_dir)
     if absent:
         raise SystemExit(f"c2xc-kb: {working_dir} is not a LightRAG working directory (no {', '.join(absent)})")
-    metadata = load_metadata(working_dir)
+    metadata = kb_folder.read_metadata(working_dir)
     documents = metadata.get("documents", {})
-    chunks = json.loads((working_dir / "kv_store_text_chunks.json").read_text())
+    chunks = json.loads((working_dir / kb_folder.TEXT_CHUNKS_FILE).read_text())
     entities, relations = _count_graph(working_dir)
     return {
-        "working_dir": str(working_dir), "kb": metadata.get("kb"),
+        "working_dir": str(working_dir), "kb": kb_folder.recorded_namespace(metadata),
         "documents": sum(1 for d in documents.values() if d.get("status") == "processed"),
         "failed_documents": sorted(p for p, d in documents.items() if d.get("status") != "processed"),
         "documents_with_doi": sum(1 for d in documents.values() if d.get("doi")),
         "chunks": len(chunks), "entities": entities, "relations": relations,
         "embedding": metadata.get("embedding"), "chunk_token_size": metadata.get("chunk_token_size"),
-        "warning": embedding_mismatch(str(working_dir), settings.embedding_model,
-                                      settings.embedding_dim),
+        "warning": kb_folder.embedding_mismatch(working_dir, settings.embedding_model,
+                                                settings.embedding_dim),
     }
 
 
@@ -81,7 +92,10 @@ def search(working_dir: Path, query: str, top_k: int, settings) -> list[dict]:
     from worker.kb.adapter import KnowledgeBase
     from worker.llm.embeddings import openai_embedder
 
-    kb = KnowledgeBase("kb_principles", str(working_dir), openai_embedder(settings),
+    namespace = kb_folder.recorded_namespace(kb_folder.read_metadata(working_dir))
+    kb = KnowledgeBase(namespace if namespace in kb_folder.KB_NAMESPACES else "kb_principles",
+                       str(working_dir), openai_embedder(settings),
+
                        settings.embedding_dim, settings.embedding_model)
     try:
         chunks = kb.search(query, top_k)
@@ -97,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     b = commands.add_parser("build", help="ingest .md/.txt documents into a working directory")
     b.add_argument("source", type=Path)
-    b.add_argument("--kb", required=True, choices=["principles", "modulation"])
+    b.add_argument("--kb", required=True, type=_kb_name,
+                   help=f"which knowledge base: {' or '.join(kb_folder.KB_NAMESPACES)}")
     b.add_argument("--out", required=True, type=Path)
     b.add_argument("--chunk-size", type=int, default=512, help="tokens per chunk (default 512)")
     i = commands.add_parser("inspect", help="counts and the embedding recorded at build time")
@@ -123,9 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(search(args.working_dir, args.query, args.top_k, settings), indent=2,
                          ensure_ascii=False))
         return 0
+    except KbError as exc:
+        print(f"c2xc-kb: {exc.message}", file=sys.stderr)
+        return 1
     except (ConfigError, ValueError) as exc:
         print(f"c2xc-kb: {exc}", file=sys.stderr)
         return 2
-    except RunFailure as exc:
-        print(f"c2xc-kb: {exc.message}", file=sys.stderr)
-        return 1
+

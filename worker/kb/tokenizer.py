@@ -15,6 +15,7 @@ import threading
 from lightrag.utils import Tokenizer
 
 _PIECE = re.compile(r"\S+\s*|\s+")
+TOKENIZER_NAME = "c2xc-word-pieces"
 
 
 class WordPieces:
@@ -45,4 +46,5 @@ class WordPieces:
 
 
 def local_tokenizer() -> Tokenizer:
-    return Tokenizer("c2xc-word-pieces", WordPieces())
+    return Tokenizer(TOKENIZER_NAME, WordPieces())
+

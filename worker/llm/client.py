@@ -18,11 +18,12 @@ from typing import Any, Callable
 
 import openai
 
+from core import trace as events
+from core.errors import LlmError, LlmUnavailable
+from core.settings import RunSettings
 from worker.llm.retry import RETRYABLE, backoff_delay, describe
-from worker.run_context import RunFailure
-from worker.settings import RunSettings
 
-Trace = Callable[[str, dict[str, Any]], None]
+Trace = Callable[[events.TraceEvent], None]
 
 
 @dataclass(frozen=True)
@@ -61,36 +62,32 @@ class LlmClient:
         for attempt in range(self.settings.llm_max_retries + 1):
             before_attempt()
             self.calls += 1
-            trace("llm_request", {"model": self.settings.llm_model, "parameters": parameters,
-                                  "attempt": attempt + 1, "messages": messages,
-                                  "tools": tools or []})
+            trace(events.LlmRequest(model=self.settings.llm_model, parameters=parameters,
+                                    attempt=attempt + 1, messages=messages, tools=tools or []))
             started = time.monotonic()
             try:
                 response = self._client.chat.completions.create(**request)
             except RETRYABLE as exc:
                 last_error = exc
                 delay = backoff_delay(attempt, exc, base_s=self._backoff_base_s)
-                trace("llm_response", {"error": describe(exc), "attempt": attempt + 1,
-                                       "latency_ms": _ms(started), "retry_in_s": round(delay, 3)})
+                trace(events.LlmResponse(error=describe(exc), attempt=attempt + 1,
+                                         latency_ms=_ms(started), retry_in_s=round(delay, 3)))
                 if attempt < self.settings.llm_max_retries:
                     self._sleep(delay)
                 continue
             except openai.APIError as exc:
-                trace("llm_response", {"error": describe(exc), "attempt": attempt + 1,
-                                       "latency_ms": _ms(started)})
-                raise RunFailure("llm_error", f"the LLM endpoint refused the request: "
-                                 f"{describe(exc)}") from exc
+                trace(events.LlmResponse(error=describe(exc), attempt=attempt + 1,
+                                         latency_ms=_ms(started)))
+                raise LlmError(f"the LLM endpoint refused the request: {describe(exc)}") from exc
             reply = _reply(response, time.monotonic() - started)
-            trace("llm_response", {"content": reply.content, "attempt": attempt + 1,
-                                   "tool_calls": [{"id": c.call_id, "name": c.name,
-                                                   "arguments": c.arguments}
-                                                  for c in reply.tool_calls],
-                                   "usage": reply.usage, "latency_ms": _ms(started),
-                                   "finish_reason": reply.finish_reason})
+            trace(events.LlmResponse(
+                content=reply.content, attempt=attempt + 1, usage=reply.usage,
+                tool_calls=[{"id": c.call_id, "name": c.name, "arguments": c.arguments}
+                            for c in reply.tool_calls],
+                latency_ms=_ms(started), finish_reason=reply.finish_reason))
             return reply
-        raise RunFailure("llm_unavailable",
-                         f"the LLM endpoint failed {self.settings.llm_max_retries + 1} time(s); "
-                         f"last: {describe(last_error)}")
+        raise LlmUnavailable(f"the LLM endpoint failed {self.settings.llm_max_retries + 1} "
+                             f"time(s); last: {describe(last_error)}")
 
 
 def _ms(started: float) -> float:
@@ -99,7 +96,8 @@ def _ms(started: float) -> float:
 
 def _reply(response, latency_s: float) -> LlmReply:
     if not response.choices:
-        raise RunFailure("llm_error", "the LLM endpoint answered with no choices")
+        raise LlmError("the LLM endpoint answered with no choices")
+
     choice = response.choices[0]
     calls = [ToolCall(call_id=c.id or f"call_{i}", name=c.function.name,
                       arguments=c.function.arguments or "{}")

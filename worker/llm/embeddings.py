@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import openai
 
+from core.errors import KbError
+from core.settings import RunSettings
 from worker.llm.retry import describe
-from worker.run_context import RunFailure
-from worker.settings import RunSettings
 
 
 class OpenAIEmbedder:
@@ -30,12 +30,12 @@ class OpenAIEmbedder:
         try:
             response = await self._client.embeddings.create(model=s.embedding_model, input=texts)
         except openai.APIError as exc:
-            raise RunFailure("kb_error", f"embedding endpoint failed: {describe(exc)}") from exc
+            raise KbError(f"embedding endpoint failed: {describe(exc)}") from exc
         vectors = np.array([item.embedding for item in response.data], dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[1] != s.embedding_dim:
-            raise RunFailure("kb_error", f"embedding model {s.embedding_model} returned "
-                             f"dimension {vectors.shape[-1]}, configured "
-                             f"C2XC_EMBEDDING_DIM={s.embedding_dim}")
+            raise KbError(f"embedding model {s.embedding_model} returned dimension "
+                          f"{vectors.shape[-1]}, configured C2XC_EMBEDDING_DIM={s.embedding_dim}")
+
         return vectors
 
     async def aclose(self) -> None:

@@ -1,74 +1,21 @@
-"""Everything a run and the worker loop need to know, read from the environment once.
+"""Every setting of both processes, read from the environment once, with safe defaults.
 
-The API imports this module too (for the dependency preflight and the config
-snapshot of a batch), so the two processes can never disagree about what a
-run will use. Secrets are read here but never leave: :meth:`RunSettings.snapshot`
+The API reads the run settings too (to preflight a normal run and record the
+batch's config snapshot), so the two processes can never disagree about what
+a run will use. Secrets are read here but never leave: :meth:`RunSettings.snapshot`
 names the key *variable*, never its value, and strips credentials from URLs.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
-from urllib.parse import urlsplit, urlunsplit
+from dataclasses import asdict, dataclass, field, replace
 
-from store.db import DEFAULT_SQLITE_PATH
+from core.env import env_bool, env_float, env_int, env_str, redact_url
+from core.errors import ConfigError
+from core.kb_folder import KB_NAMESPACES
 
-
-class ConfigError(ValueError):
-    """An environment variable holds a value we cannot use."""
-
-
-def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
-
-
-def env_float(name: str, default: float, minimum: float = 0.0) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number") from None
-    if value < minimum:
-        raise ConfigError(f"{name}={raw!r} must be at least {minimum}")
-    return value
-
-
-def env_int(name: str, default: int, minimum: int = 0) -> int:
-    value = env_float(name, default, minimum)
-    if value != int(value):
-        raise ConfigError(f"{name} must be a whole number")
-    return int(value)
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name}={raw!r} is not a boolean (use 1 or 0)")
-
-
-def env_list(name: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
-
-
-def redact_url(url: str) -> str:
-    """Drop any user:password@ part so a URL can be recorded or logged."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-
+DEFAULT_SQLITE_PATH = "data/app.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 # override name in POST /batches -> the RunSettings field it replaces
 OVERRIDE_FIELDS = {"llm_model": "llm_model", "openai_api_base": "llm_base_url",
@@ -106,12 +53,30 @@ class RunSettings:
         """The secret itself: pass it to the client, never store or log it."""
         return os.environ.get(self.llm_api_key_env, "")
 
+    def kb_dirs(self) -> dict[str, str]:
+        """KB namespace -> working directory, in the order of ``KB_NAMESPACES``."""
+        dirs = {"kb_principles": self.kb_principles_dir, "kb_modulation": self.kb_modulation_dir}
+        return {namespace: dirs[namespace] for namespace in KB_NAMESPACES}
+
     def snapshot(self) -> dict:
         """A secret-free record of the effective configuration, for the batch."""
         data = asdict(self)
         data["llm_base_url"] = redact_url(self.llm_base_url)
         data["embedding_base_url"] = redact_url(self.embedding_base_url)
         return data
+
+
+def apply_overrides(base: RunSettings, overrides: dict[str, str]) -> RunSettings:
+    """The settings a batch's runs use: ``base`` with the batch's overrides in place.
+
+    The API calls this after checking its override policy (and records the
+    applied overrides in the config snapshot); the worker calls it with that
+    record, so both compute the same effective settings.
+    """
+    unknown = sorted(set(overrides) - set(OVERRIDE_FIELDS))
+    if unknown:
+        raise ConfigError(f"unknown override(s): {', '.join(unknown)}")
+    return replace(base, **{OVERRIDE_FIELDS[name]: value for name, value in overrides.items()})
 
 
 @dataclass(frozen=True)
@@ -124,6 +89,15 @@ class WorkerSettings:
     reconcile_on_startup: bool
     wake_check_s: float = 0.02
     hang_after_s: float = 600.0
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """How gunicorn serves the API (read by ``api/gunicorn_conf.py``)."""
+
+    host: str
+    port: int
+    workers: int
 
 
 def load_run_settings() -> RunSettings:
@@ -150,11 +124,15 @@ def load_run_settings() -> RunSettings:
     )
 
 
+def load_sqlite_path() -> str:
+    return env_str("C2XC_SQLITE_PATH", DEFAULT_SQLITE_PATH)
+
+
 def load_worker_settings() -> WorkerSettings:
     poll = env_float("C2XC_WORKER_POLL_S", 0.5, minimum=0.01)
     heartbeat = env_float("C2XC_WORKER_HEARTBEAT_S", 2.0, minimum=0.05)
     return WorkerSettings(
-        sqlite_path=env_str("C2XC_SQLITE_PATH", DEFAULT_SQLITE_PATH),
+        sqlite_path=load_sqlite_path(),
         poll_interval_s=poll,
         max_idle_poll_s=max(poll, env_float("C2XC_WORKER_MAX_POLL_S", 2.0, minimum=0.01)),
         heartbeat_interval_s=heartbeat,
@@ -163,3 +141,19 @@ def load_worker_settings() -> WorkerSettings:
         wake_check_s=env_float("C2XC_WORKER_WAKE_CHECK_S", 0.02, minimum=0.001),
         hang_after_s=env_float("C2XC_WORKER_HANG_S", 600.0, minimum=1.0),
     )
+
+
+def load_web_settings() -> WebSettings:
+    """``PORT`` (set by honcho/foreman) wins over ``C2XC_PORT``."""
+    port = env_str("PORT") or env_str("C2XC_PORT") or "8000"
+    if not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"PORT/C2XC_PORT={port!r} is not a TCP port (0-65535)")
+    return WebSettings(host=env_str("C2XC_HOST", "127.0.0.1"), port=int(port),
+                       workers=env_int("C2XC_WEB_WORKERS", 2, minimum=1))
+
+
+def load_log_level() -> str:
+    level = env_str("C2XC_LOG_LEVEL", "INFO").upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"C2XC_LOG_LEVEL={level!r} must be one of {', '.join(LOG_LEVELS)}")
+    return level

@@ -1,0 +1,201 @@
+"""The trace vocabulary: every event type a run's trace may hold, and its payload fields.
+
+A run's trace is what a scientist reads to see why a recipe was proposed,
+and what a client parses; its shape must not drift between the dry run, the
+agent, the LLM client and the loop. So every writer builds events only with
+the constructors below (one dataclass per event type, typed fields), and
+``docs/API.md``'s event table is generated from them (``python -m core.trace``)
+and checked by a test. Adding a field is allowed; renaming one is not.
+
+A field marked ``optional`` is left out of the payload when it is ``None``;
+every other field is always present (possibly ``null``).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+def _field(doc: str, *, default: Any = dataclasses.MISSING, optional: bool = False,
+           key: str | None = None, factory: Any = dataclasses.MISSING) -> Any:
+    metadata = {"doc": doc, "optional": optional, "key": key}
+    if factory is not dataclasses.MISSING:
+        return dataclasses.field(default_factory=factory, metadata=metadata)
+    if optional and default is dataclasses.MISSING:
+        default = None
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+@dataclass(frozen=True)
+class TraceEvent:
+    """Base of every event: its type name and its JSON payload."""
+
+    event_type: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+
+    def payload(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None and f.metadata.get("optional"):
+                continue
+            data[f.metadata.get("key") or f.name] = value
+        return data
+
+
+@dataclass(frozen=True)
+class RunStarted(TraceEvent):
+    event_type: ClassVar[str] = "run_started"
+    summary: ClassVar[str] = "the run began executing"
+    mode: str = _field("`dry_run` or `normal`")
+    run_id: str = _field("the run")
+    batch_id: str = _field("its batch")
+    run_index: int = _field("position in the batch, from 0")
+    recipes_per_run: int = _field("recipes the answer must hold")
+    temperature: float = _field("LLM sampling temperature")
+    user_request: str = _field("the scientist's request, as written")
+    model: str | None = _field("LLM model (normal runs)", optional=True)
+    bounds: dict | None = _field("agent bounds in force (normal runs)", optional=True)
+    prompts: dict | None = _field("prompt template versions (normal runs)", optional=True)
+
+
+@dataclass(frozen=True)
+class RecapInfo(TraceEvent):
+    event_type: ClassVar[str] = "recap_info"
+    summary: ClassVar[str] = "an agent step: going down into a task, acting, coming back up, repairing"
+    agent: str = _field("role: `orchestrator`, `tio2_expert`, `mof_expert`")
+    state: str = _field("`down`, `act`, `up` or `repair`")
+    depth: int = _field("0 for the orchestrator, +1 per delegation")
+    task: Any = _field("what the role was asked", default=None)
+    plan: Any = _field("the steps it takes next", default=None)
+    result: Any = _field("what it concluded (or the validation errors, for `repair`)",
+                         default=None)
+    attempt: int | None = _field("repair attempt number", optional=True)
+
+
+@dataclass(frozen=True)
+class KbQuery(TraceEvent):
+    event_type: ClassVar[str] = "kb_query"
+    summary: ClassVar[str] = "a knowledge-base search and the chunks it returned (with aliases)"
+    kb: str = _field("`kb_principles` or `kb_modulation`")
+    query: str = _field("the search text")
+    mode: str = _field("retrieval mode (`dry_run` for placeholders)")
+    top_k: int = _field("chunks asked for")
+    results: list = _field("`{alias, ref, source, content}` per chunk")
+    latency_ms: float | None = _field("search time", optional=True)
+
+
+@dataclass(frozen=True)
+class KbGet(TraceEvent):
+    event_type: ClassVar[str] = "kb_get"
+    summary: ClassVar[str] = "the agent re-read a chunk it had retrieved"
+    alias: str = _field("e.g. `C3`")
+    ref: str = _field("`kb:<namespace>__<chunk id>`")
+    source: str = _field("DOI or file name")
+
+
+@dataclass(frozen=True)
+class KbList(TraceEvent):
+    event_type: ClassVar[str] = "kb_list"
+    summary: ClassVar[str] = "the agent listed the aliases retrieved so far"
+    aliases: list = _field("`{alias, source, kb}` per chunk")
+
+
+@dataclass(frozen=True)
+class NoteUpdate(TraceEvent):
+    event_type: ClassVar[str] = "note_update"
+    summary: ClassVar[str] = "an operation on the run note, and the whole note after it"
+    operation: str = _field("e.g. `note_add_candidate`")
+    arguments: dict = _field("the operation's arguments")
+    note: dict = _field("constraints, candidates, open questions, evidence aliases")
+
+
+@dataclass(frozen=True)
+class LlmRequest(TraceEvent):
+    event_type: ClassVar[str] = "llm_request"
+    summary: ClassVar[str] = "one attempt of an LLM call, exactly as sent (never a key)"
+    model: str | None = _field("model name")
+    parameters: dict = _field("sampling parameters")
+    messages: list = _field("the full messages sent")
+    tools: list = _field("tool schemas offered")
+    attempt: int | None = _field("1 for the first try, +1 per retry", optional=True)
+    placeholder: bool | None = _field("true in a dry run", optional=True)
+
+
+@dataclass(frozen=True)
+class LlmResponse(TraceEvent):
+    event_type: ClassVar[str] = "llm_response"
+    summary: ClassVar[str] = "the answer to one attempt, or its error"
+    latency_ms: float = _field("time to the answer")
+    content: str | None = _field("assistant text", default=None)
+    tool_calls: list = _field("`{id, name, arguments}` per call", factory=list)
+    usage: dict = _field("token counts the endpoint reported", factory=dict)
+    attempt: int | None = _field("attempt number", optional=True)
+    finish_reason: str | None = _field("as reported by the endpoint", optional=True)
+    error: str | None = _field("why the attempt failed", optional=True)
+    retry_in_s: float | None = _field("back-off before the next attempt", optional=True)
+    placeholder: bool | None = _field("true in a dry run", optional=True)
+
+
+@dataclass(frozen=True)
+class CitationsResolved(TraceEvent):
+    event_type: ClassVar[str] = "citations_resolved"
+    summary: ClassVar[str] = "every alias the answer cites, mapped to its chunk reference"
+    citations: dict = _field("alias -> `kb:<namespace>__<chunk id>`")
+    sources: dict | None = _field("alias -> DOI or file name", optional=True)
+
+
+@dataclass(frozen=True)
+class FinalOutput(TraceEvent):
+    event_type: ClassVar[str] = "final_output"
+    summary: ClassVar[str] = "the validated answer (also served by `/output`); the run completed"
+    recipes_json: dict = _field("`{recipes: [...], overall_notes}`")
+    citations: dict = _field("alias -> reference")
+    memory_ids: list = _field("always empty for now", factory=list)
+
+
+@dataclass(frozen=True)
+class RunFailed(TraceEvent):
+    event_type: ClassVar[str] = "run_failed"
+    summary: ClassVar[str] = "the run failed; terminal"
+    error_code: str = _field("stable code (see the run error codes)")
+    message: str = _field("what went wrong, for a person")
+    details: dict = _field("merged into the payload: e.g. `traceback`, `bound`, `limit`, "
+                           "`errors`, `lost_worker_id`", factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        return {"error_code": self.error_code, "message": self.message, **self.details}
+
+
+@dataclass(frozen=True)
+class RunCanceled(TraceEvent):
+    event_type: ClassVar[str] = "run_canceled"
+    summary: ClassVar[str] = "the run was canceled; terminal"
+    reason: str | None = _field("the reason given with the cancel request")
+    stage: str = _field("`queued` (never started) or `running`", key="while")
+    started: bool = _field("whether the run had started")
+    cancel_id: str | None = _field("the cancel request honoured", optional=True)
+
+
+EVENT_TYPES: dict[str, type[TraceEvent]] = {cls.event_type: cls for cls in (
+    RunStarted, RecapInfo, KbQuery, KbGet, KbList, NoteUpdate, LlmRequest, LlmResponse,
+    CitationsResolved, FinalOutput, RunFailed, RunCanceled)}
+TERMINAL_EVENT_TYPES = ("final_output", "run_failed", "run_canceled")
+
+
+def markdown_table() -> str:
+    """The event table of docs/API.md (regenerate with ``python -m core.trace``)."""
+    lines = ["| event type | meaning | payload fields |", "|---|---|---|"]
+    for name, cls in EVENT_TYPES.items():
+        described = []
+        for f in dataclasses.fields(cls):
+            key = f.metadata.get("key") or f.name
+            optional = " (optional)" if f.metadata.get("optional") else ""
+            described.append(f"`{key}`{optional}: {f.metadata['doc']}")
+        lines.append(f"| `{name}` | {cls.summary} | {'; '.join(described)} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

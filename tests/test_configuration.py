@@ -1,0 +1,28 @@
+"""A bad setting stops a process with one clear line naming it, never a traceback."""
+import subprocess
+import sys
+
+import pytest
+
+from tests.processes import REPO
+
+
+@pytest.mark.parametrize("variable, value", [("C2XC_WORKER_POLL_S", "soon"),
+                                             ("C2XC_LOG_LEVEL", "chatty")])
+def test_bad_configuration_is_reported_not_raised(tmp_path, variable, value):
+    done = subprocess.run([sys.executable, "-m", "worker", "--once", "--db", str(tmp_path / "x.db")],
+                          cwd=REPO, capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", variable: value})
+    assert done.returncode == 2
+    assert variable in done.stderr and "Traceback" not in done.stderr
+
+
+def test_gunicorn_refuses_a_bad_port_with_one_line(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "gunicorn", "-c", str(REPO / "api" / "gunicorn_conf.py"),
+                           "api.wsgi:app"], cwd=REPO, capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "PORT": "eighty",
+                               "C2XC_SQLITE_PATH": str(tmp_path / "x.db")})
+    assert done.returncode != 0
+    assert "PORT/C2XC_PORT='eighty' is not a TCP port" in done.stderr
+    assert "Traceback" not in done.stderr
+
