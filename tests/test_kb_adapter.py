@@ -98,3 +98,14 @@ def test_an_endpoint_returning_another_dimension_is_refused(settings, kb_dir, tm
     finally:
         kb.close()
     assert failure.value.code == "kb_error"
+
+
+def test_two_kbs_built_in_one_process_keep_only_their_own_documents(settings, fake_llm, tmp_path):
+    """LightRAG shares storage per workspace inside a process; each KB must get its own."""
+    import json
+    other_docs = {"tfa.md": "Trifluoroacetic acid makes the MOF interface hydrophobic."}
+    first = build_kb(tmp_path / "first", DOCS, settings, fake=fake_llm)
+    second = build_kb(tmp_path / "second", other_docs, settings, fake=fake_llm)
+    for folder, docs in ((first, DOCS), (second, other_docs)):
+        stored = json.loads((tmp_path / folder / "kv_store_text_chunks.json").read_text())
+        assert sorted(c["content"] for c in stored.values()) == sorted(docs.values())

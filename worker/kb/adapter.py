@@ -61,8 +61,10 @@ class KnowledgeBase:
         self._dois = kb_folder.document_sources(kb_folder.read_metadata(self.working_dir))
         self._loop = asyncio.new_event_loop()
         try:
-            self._rag = lightrag_workspace(self.working_dir, embed=self._embed,
-                                           embedding_dim=self._dim, embedding_model=self._model)
+            self._rag = lightrag_workspace(self.working_dir, label=self.namespace,
+                                           embed=self._embed, embedding_dim=self._dim,
+                                           embedding_model=self._model)
+
             self._loop.run_until_complete(self._rag.initialize_storages())
         except Exception as exc:
             self.close()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -78,9 +79,11 @@ async def _build(source: Path, working_dir: Path, kb: str, settings: RunSettings
     metadata.update(kb=kb, embedding=wanted, chunk_token_size=chunk_tokens,
                     tokenizer=TOKENIZER_NAME)
     embed = openai_embedder(settings)
-    rag = lightrag_workspace(str(working_dir), embed=embed, embedding_dim=settings.embedding_dim,
+    rag = lightrag_workspace(str(working_dir), label=kb, embed=embed,
+                             embedding_dim=settings.embedding_dim,
                              embedding_model=settings.embedding_model,
-                             llm=extraction_llm(settings), chunk_tokens=chunk_tokens)
+                             llm=extraction_llm(settings), chunk_tokens=chunk_tokens,
+                             version=f"build{uuid.uuid4().hex[:8]}", enable_llm_cache=True)
     await rag.initialize_storages()
     report, started = BuildReport(), time.monotonic()
     paths = find_documents(source)
