@@ -1,4 +1,4 @@
-"""`/runs`: list, detail, output, cancel."""
+"""`/runs`: list, detail, output, modifier checks, cancel."""
 from __future__ import annotations
 
 import time
@@ -10,12 +10,14 @@ from api.context import conn
 from api.schemas import (
     CancelBodySchema,
     CancelResultSchema,
+    ModifierChecksSchema,
     RunListArgsSchema,
     RunListSchema,
     RunOutputSchema,
     RunSchema,
 )
-from api.serializers import cancel_dict, page_dict, run_dict
+from api.serializers import cancel_dict, modifier_checks, page_dict, run_dict
+from core.chemistry.structure import MAX_HEAVY_ATOMS, MAX_MOLECULAR_WEIGHT
 from core.errors import Conflict
 from store import cancels, runs
 
@@ -50,13 +52,33 @@ class RunOutput(MethodView):
     @blp.alt_response(409, description="the run has no output (yet); details.status says why")
     def get(self, run_id):
         """The recipes, their citations and memory ids of a completed run."""
-        c = conn()
-        output = runs.get_output(c, run_id)
-        if output is None:
-            run = runs.get_run(c, run_id)
-            raise Conflict(f"run {run_id} has no output; its status is {run.status}",
-                           {"run_id": run_id, "status": run.status})
-        return output
+        return _output_of(conn(), run_id)
+
+
+def _output_of(c, run_id: str):
+    """The run's output; 404 for an unknown run, 409 naming its status while it has none."""
+    output = runs.get_output(c, run_id)
+    if output is None:
+        run = runs.get_run(c, run_id)
+        raise Conflict(f"run {run_id} has no output; its status is {run.status}",
+                       {"run_id": run_id, "status": run.status})
+    return output
+
+
+@blp.route("/runs/<string:run_id>/modifier_checks")
+class ModifierChecks(MethodView):
+    @blp.response(200, ModifierChecksSchema)
+    @blp.alt_response(404, description="no such run")
+    @blp.alt_response(409, description="the run has no output (yet); details.status says why")
+    def get(self, run_id):
+        """What was checked about each recipe's modifier, from its structure (offline).
+
+        Canonical SMILES, formula, molecular weight, InChIKey, the number of
+        carboxylic acid groups, and whether OPSIN confirmed the name.
+        """
+        return {"run_id": run_id, "items": modifier_checks(_output_of(conn(), run_id)),
+                "limits": {"max_heavy_atoms": MAX_HEAVY_ATOMS,
+                           "max_molecular_weight": MAX_MOLECULAR_WEIGHT}}
 
 
 @blp.route("/runs/<string:run_id>/cancel")

@@ -205,7 +205,36 @@ class RunOutputSchema(ma.Schema):
     memory_ids = fields.List(fields.Raw(), required=True)
 
 
+class ModifierCheckSchema(ma.Schema):
+    rank = fields.Integer(required=True)
+    name = fields.String(allow_none=True, required=True,
+                         metadata={"description": "small_molecule_modifier, as the agent wrote it"})
+    smiles = fields.String(allow_none=True, required=True,
+                           metadata={"description": "modifier_smiles; null for outputs made "
+                                     "before structures were checked"})
+    canonical_smiles = fields.String(allow_none=True)
+    formula = fields.String(allow_none=True)
+    molecular_weight = fields.Float(allow_none=True, metadata={"description": "g/mol"})
+    inchikey = fields.String(allow_none=True)
+    carboxylic_acid_groups = fields.Integer(allow_none=True)
+    heavy_atoms = fields.Integer(allow_none=True)
+    name_check = fields.String(allow_none=True, metadata={
+        "description": "verified | not_parsed | unavailable (OPSIN could not be run); a "
+                       "mismatch never reaches a stored output"})
+    name_check_note = fields.String(allow_none=True)
+    structure_checked = fields.Boolean(required=True, metadata={
+        "description": "true when the structure passed every check (COOH, not BTB, small)"})
+
+
+class ModifierChecksSchema(ma.Schema):
+    run_id = fields.String(required=True)
+    items = fields.List(fields.Nested(ModifierCheckSchema), required=True)
+    limits = fields.Dict(required=True, metadata={
+        "description": "the small-molecule limits the structures were checked against"})
+
+
 class CancelBodySchema(StrictSchema):
+
     reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
 

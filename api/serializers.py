@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from store.cancels import ALREADY_FINISHED, ALREADY_REQUESTED, CancelOutcome
-from store.records import Event, EvidenceItem, Run
+from store.records import Event, EvidenceItem, Run, RunOutput
 
 _CANCEL_MESSAGES = {
     "requested": "cancel recorded; queued runs will not start, a running run stops at its next step",
@@ -51,5 +51,22 @@ def cancel_dict(outcome: CancelOutcome) -> dict[str, Any]:
             "target_status": outcome.target_status, "message": _CANCEL_MESSAGES[outcome.status]}
 
 
+_FACTS = ("canonical_smiles", "formula", "molecular_weight", "inchikey", "carboxylic_acid_groups",
+          "heavy_atoms", "name_check", "name_check_note")
+
+
+def modifier_checks(output: RunOutput) -> list[dict[str, Any]]:
+    """Per recipe, the structure facts the worker checked and stored with the output."""
+    items = []
+    for rank, recipe in enumerate(output.recipes_json.get("recipes") or [], start=1):
+        facts = recipe.get("modifier_structure") or {}
+        items.append({"rank": recipe.get("rank", rank), "name": recipe.get("small_molecule_modifier"),
+                      "smiles": recipe.get("modifier_smiles"),
+                      **{key: facts.get(key) for key in _FACTS},
+                      "structure_checked": bool(facts)})
+    return items
+
+
 def page_dict(items: list, next_cursor: str | None, has_more: bool) -> dict[str, Any]:
+
     return {"items": items, "next_cursor": next_cursor, "has_more": has_more}

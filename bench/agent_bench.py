@@ -2,8 +2,8 @@
 
 Runs the real worker process (``python -m worker``) on a temporary database
 and real LightRAG knowledge bases; the fake OpenAI-compatible server answers
-each chat call after ``--llm-latency`` seconds with a scripted 7-call
-conversation (searches, a note, a delegation to an expert, the final answer).
+each chat call after ``--llm-latency`` seconds with the scripted 7-call
+conversation of ``bench/agent_workload.py`` (paper-length chunks, top_k=3).
 
 Reports, per run: LLM calls and tokens per recipe; wall time split into LLM
 wait, knowledge-base time (LightRAG + embedding calls) and our own overhead
@@ -25,12 +25,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.agent_workload import conversation, documents
 from store import batches, events, runs
 from store.db import Database, write_transaction
 from store.migrations import migrate
-from tests.agent_script import KB_DOIS, MODULATION_DOCS, PRINCIPLES_DOCS, full_conversation
 from tests.fake_openai import FakeOpenAI
 from tests.kb_fixtures import build_kb, fake_endpoint_settings
+from worker.kb.tokenizer import count_tokens
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -55,30 +56,80 @@ def _measure(conn, run_id: str) -> dict:
     kb_s = sum(e.payload["latency_ms"] for e in trace if e.event_type == "kb_query") / 1000
     wall = run.finished_at - run.started_at
     tokens = sum(p.get("usage", {}).get("total_tokens", 0) for p in responses)
-    sent_chars = sum(len(json.dumps(e.payload["messages"]) + json.dumps(e.payload["tools"]))
-                     for e in trace if e.event_type == "llm_request")
+    # tools first, as chat templates (Qwen's among them) render them into the system turn
+    sent = [json.dumps(e.payload["tools"], ensure_ascii=False)
+            + json.dumps(e.payload["messages"], ensure_ascii=False)
+            for e in trace if e.event_type == "llm_request"]
+    sent_chars = sum(len(text) for text in sent)
+    sent_tokens = sum(count_tokens(text) for text in sent)
+    uncached = _uncached_tokens(sent)
     recipes = 3
     return {"status": run.status, "wall_s": wall, "llm_s": llm_s, "kb_s": kb_s,
             "overhead_s": wall - llm_s - kb_s, "llm_calls": len(responses),
             "llm_calls_per_recipe": len(responses) / recipes, "tokens_per_recipe": tokens / recipes,
-            "prompt_chars_per_recipe": sent_chars / recipes}
+            "prompt_chars_per_recipe": sent_chars / recipes,
+            "prompt_tokens_per_recipe": sent_tokens / recipes,
+            "uncached_prompt_tokens_per_recipe": uncached / recipes}
+
+
+def _uncached_tokens(prompts: list[str]) -> int:
+    """Tokens a provider's prefix cache cannot serve: each prompt past its longest common
+    prefix with an earlier prompt of the run (vLLM and DashScope cache by token prefix)."""
+    from worker.kb.tokenizer import qwen_encoding
+
+    seen: list[list[int]] = []
+    total = 0
+    for text in prompts:
+        tokens = qwen_encoding().encode_ordinary(text)
+        shared = 0
+        for earlier in seen:
+            n = 0
+            for a, b in zip(tokens, earlier):
+                if a != b:
+                    break
+                n += 1
+            shared = max(shared, n)
+        total += len(tokens) - shared
+        seen.append(tokens)
+    return total
+
+
+def per_call(conn, run_id: str) -> list[dict]:
+    """Prompt tokens of each LLM call of a run, split into system prompt, tool schemas, the rest."""
+    trace = events.list_events(conn, run_id, limit=200, cursor=None, include_payload=True)[0]
+    rows = []
+    for step, e in enumerate(e for e in trace if e.event_type == "llm_request"):
+        messages = e.payload["messages"]
+        system = sum(count_tokens(m["content"] or "") for m in messages if m["role"] == "system")
+        tools = count_tokens(json.dumps(e.payload["tools"], ensure_ascii=False))
+        total = count_tokens(json.dumps(messages, ensure_ascii=False)) + tools
+        rows.append({"call": step + 1, "purpose": e.payload.get("purpose") or "agent",
+                     "system": system, "tools": tools, "rest": total - system - tools,
+                     "total": total})
+    return rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=8)
     parser.add_argument("--llm-latency", type=float, default=0.5)
+    parser.add_argument("--mode", choices=["mix", "naive"], default="mix",
+                        help="retrieval mode of the scripted searches (default mix, as the agent)")
+    parser.add_argument("--per-call", action="store_true",
+                        help="also print the prompt tokens of each call of the first run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, FakeOpenAI(embedding_dim=64) as llm:
         tmp = Path(tmp)
         os.environ["OPENAI_API_KEY"] = "sk-bench"
         kb_settings = fake_endpoint_settings(llm)
-        principles = build_kb(tmp / "p", PRINCIPLES_DOCS, kb_settings, KB_DOIS, fake=llm)
-        modulation = build_kb(tmp / "m", MODULATION_DOCS, kb_settings, KB_DOIS, fake=llm)
+        principles_docs, modulation_docs = documents()
+        principles = build_kb(tmp / "p", principles_docs, kb_settings, fake=llm)
+        modulation = build_kb(tmp / "m", modulation_docs, kb_settings, fake=llm)
         db = Database(str(tmp / "bench.db"))
         migrate(db.connection())
         llm.script = [{**turn, "delay": args.llm_latency}
-                      for _ in range(args.runs) for turn in full_conversation()]
+                      for _ in range(args.runs) for turn in conversation(args.mode)]
+
         run_ids = _queue(db, args.runs)
         env = {**os.environ, "C2XC_SQLITE_PATH": db.path, "OPENAI_BASE_URL": llm.base_url,
                "C2XC_LLM_MODEL": "fake-qwen", "C2XC_EMBEDDING_MODEL": "fake-hash-64",
@@ -97,6 +148,7 @@ def main() -> int:
         worker.wait(30)
         peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         results = [_measure(conn, r) for r in run_ids]
+        calls = per_call(conn, run_ids[0]) if args.per_call else None
     failed = [r for r in results if r["status"] != "completed"]
 
     def stat(key):
@@ -111,12 +163,18 @@ def main() -> int:
         "llm_calls_per_recipe": stat("llm_calls_per_recipe"),
         "tokens_per_recipe_as_reported_by_fake": stat("tokens_per_recipe"),
         "prompt_chars_per_recipe": stat("prompt_chars_per_recipe"),
+        "prompt_tokens_per_recipe_qwen_bpe": stat("prompt_tokens_per_recipe"),
+        "uncached_prompt_tokens_per_recipe": stat("uncached_prompt_tokens_per_recipe"),
+
         "wall_s": stat("wall_s"), "llm_wait_s": stat("llm_s"), "kb_s": stat("kb_s"),
         "overhead_s": stat("overhead_s"),
         "overhead_share_of_wall": {"median": round(statistics.median(share), 4),
                                    "min": round(min(share), 4), "max": round(max(share), 4)},
         "worker_peak_rss_mb": round(peak_rss_mb, 1),
     }
+    if calls:
+        report["prompt_tokens_per_call_of_first_run"] = calls
+
     print(json.dumps(report, indent=2))
     return 1 if failed else 0
 

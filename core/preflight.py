@@ -13,7 +13,7 @@ import importlib.util
 from core.kb_folder import KB_DIR_VARIABLES, folder_problem
 from core.settings import RunSettings
 
-REQUIRED_PACKAGES = {"openai": "openai", "lightrag": "lightrag-hku"}
+REQUIRED_PACKAGES = {"openai": "openai", "lightrag": "lightrag-hku", "rdkit": "rdkit"}
 
 
 def missing_for_normal_run(settings: RunSettings) -> dict[str, str]:

@@ -84,6 +84,14 @@ class KbQuery(TraceEvent):
     top_k: int = _field("chunks asked for")
     results: list = _field("`{alias, ref, source, content}` per chunk")
     latency_ms: float | None = _field("search time", optional=True)
+    keywords: dict | None = _field("graph modes: `high_level`, `low_level` and `source` "
+                                   "(`agent`: given in the call; `llm`: extracted by a traced "
+                                   "LLM call)", optional=True)
+    entities: list | None = _field("graph modes: `{name, type, description}`, at most 12",
+                                   optional=True)
+    relations: list | None = _field("graph modes: `{source, target, keywords, description}`, "
+                                    "at most 12", optional=True)
+
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,7 @@ class KbList(TraceEvent):
 class NoteUpdate(TraceEvent):
     event_type: ClassVar[str] = "note_update"
     summary: ClassVar[str] = "an operation on the run note, and the whole note after it"
-    operation: str = _field("e.g. `note_add_candidate`")
+    operation: str = _field("`add_constraint`, `add_candidate`, `reject_candidate`, `add_question`")
     arguments: dict = _field("the operation's arguments")
     note: dict = _field("constraints, candidates, open questions, evidence aliases")
 
@@ -121,6 +129,8 @@ class LlmRequest(TraceEvent):
     tools: list = _field("tool schemas offered")
     attempt: int | None = _field("1 for the first try, +1 per retry", optional=True)
     placeholder: bool | None = _field("true in a dry run", optional=True)
+    purpose: str | None = _field("`retrieval_keywords` when a search asked for keywords; "
+                                 "absent for the agent's own calls", optional=True)
 
 
 @dataclass(frozen=True)
@@ -136,6 +146,8 @@ class LlmResponse(TraceEvent):
     error: str | None = _field("why the attempt failed", optional=True)
     retry_in_s: float | None = _field("back-off before the next attempt", optional=True)
     placeholder: bool | None = _field("true in a dry run", optional=True)
+    purpose: str | None = _field("as on the request", optional=True)
+
 
 
 @dataclass(frozen=True)
@@ -197,5 +209,24 @@ def markdown_table() -> str:
     return "\n".join(lines)
 
 
+START, END = "<!-- trace-vocabulary:start -->", "<!-- trace-vocabulary:end -->"
+
+
+def update_document(path: str) -> None:
+    """Rewrite the table between the markers of ``path`` (``python -m core.trace --update docs/API.md``)."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    before, rest = text.split(START, 1)
+    after = rest.split(END, 1)[1]
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(f"{before}{START}\n{markdown_table()}\n{END}{after}")
+
+
 if __name__ == "__main__":
-    print(markdown_table())
+    import sys
+
+    if sys.argv[1:2] == ["--update"]:
+        update_document(sys.argv[2])
+    else:
+        print(markdown_table())
+

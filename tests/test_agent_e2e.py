@@ -4,14 +4,15 @@ The fake server plays the LLM from a script; each test sets the script,
 submits a batch through the API and reads the outcome through the API.
 The documents and the scripted conversation are in tests/agent_script.py.
 """
+import json
 import shutil
 
 import pytest
 
 from tests.agent_script import KB_DOIS as DOIS
+from tests.agent_script import MISBEHAVIOURS, ONE_RECIPE, RESEARCH, THREE, final, recipe
 from tests.agent_script import MODULATION_DOCS as MODULATION
 from tests.agent_script import PRINCIPLES_DOCS as PRINCIPLES
-from tests.agent_script import RESEARCH, THREE, final, recipe
 from tests.kb_fixtures import build_kb, fake_endpoint_settings
 from tests.processes import running_service, wait_until
 
@@ -99,13 +100,33 @@ def test_an_answer_citing_an_unretrieved_alias_is_repaired_then_fails_after_the_
     assert repair["role"] == "user" and "[C9] was never retrieved" in repair["content"]
 
 
-def test_a_modifier_without_cooh_is_caught_and_repaired(agent_service, llm):
-    no_acid = final(recipe("Cu", "Mo", "1:1", "ethanol", "Cu-Mo [C1]."))
-    fixed = final(recipe("Cu", "Mo", "1:1", "4-mercaptobenzoic acid", "Cu-Mo [C1]; MBA [C2]."))
-    run_id = _submit(agent_service, llm, RESEARCH[:1] + [no_acid, fixed], recipes_per_run=1)
+@pytest.mark.parametrize("misbehaviour", sorted(MISBEHAVIOURS))
+def test_a_misbehaving_answer_is_caught_traced_and_repaired(agent_service, llm, misbehaviour):
+    bad, complaint = MISBEHAVIOURS[misbehaviour]
+    run_id = _submit(agent_service, llm, RESEARCH[:1] + [final(bad), ONE_RECIPE], recipes_per_run=1)
     run = _finished(agent_service, run_id)
-    assert run["status"] == "completed"
-    assert "carboxylic acid" in llm.chat_requests()[-1]["messages"][-1]["content"]
+    assert run["status"] == "completed", run
+    trace = agent_service.all_events(run_id, include_payload="true")
+    answers = [e["payload"]["content"] for e in trace if e["event_type"] == "llm_response"]
+    assert answers[-2] == final(bad)["content"]                      # the rejected answer
+    repairs = [e["payload"] for e in trace if e["event_type"] == "recap_info"
+               and e["payload"]["state"] == "repair"]
+    assert len(repairs) == 1 and any(complaint in error for error in repairs[0]["result"])
+    sent_back = llm.chat_requests()[-1]["messages"][-1]
+    assert sent_back["role"] == "user" and complaint in sent_back["content"]  # the errors sent back
+    output = agent_service.get(f"/runs/{run_id}/output").json()
+    assert output["recipes_json"]["recipes"][0]["modifier_smiles"] == "OC(=O)c1ccc(S)cc1"
+    assert set(output["citations"]) == {"C1"}
+
+
+def test_a_misbehaviour_that_persists_fails_the_run_with_no_output(agent_service, llm):
+    bad, complaint = MISBEHAVIOURS["linker under its systematic name"]
+    run_id = _submit(agent_service, llm, RESEARCH[:1] + [final(bad), final(bad)], recipes_per_run=1)
+    run = _finished(agent_service, run_id)
+    assert (run["status"], run["error"]["code"]) == ("failed", "invalid_output")
+    assert complaint in run["error"]["message"]
+    missing = agent_service.get(f"/runs/{run_id}/output")
+    assert missing.status_code == 409 and missing.json()["error"]["details"]["status"] == "failed"
 
 
 def test_a_rate_limit_is_retried(agent_service, llm):
@@ -155,3 +176,31 @@ def test_a_knowledge_base_that_vanished_after_preflight_fails_clearly(agent_serv
         shutil.copytree(backup, kbs[1])
     assert (run["status"], run["error"]["code"]) == ("failed", "kb_error")
     assert "kb_modulation" in run["error"]["message"]
+
+
+def test_a_graph_search_without_keywords_gets_them_through_the_traced_client(agent_service, llm):
+    ask = {"tool_calls": [{"name": "kb_search", "arguments": {
+        "kb": "kb_principles", "query": "copper molybdenum ethylene", "top_k": 1}}]}
+    keywords = {"content": json.dumps({"high_level_keywords": ["dual metal sites"],
+                                       "low_level_keywords": ["Copper", "TiO2"]})}
+    answer = final(recipe("Cu", "Mo", "1:1", "4-mercaptobenzoic acid", "Cu-Mo [C1]."), notes="[C1]")
+    run_id = _submit(agent_service, llm, [ask, keywords, answer], recipes_per_run=1)
+    assert _finished(agent_service, run_id)["status"] == "completed"
+    trace = agent_service.all_events(run_id, include_payload="true")
+    requests = [e["payload"] for e in trace if e["event_type"] == "llm_request"]
+    assert [r.get("purpose") for r in requests] == [None, "retrieval_keywords", None]
+    assert "copper molybdenum ethylene" in requests[1]["messages"][0]["content"]
+    query = next(e["payload"] for e in trace if e["event_type"] == "kb_query")
+    assert query["mode"] == "mix" and query["keywords"]["source"] == "llm"
+    assert query["keywords"]["low_level"] == ["Copper", "TiO2"] and query["entities"]
+    assert len(llm.chat_requests()) == 3  # the keyword call went to the same endpoint, once
+
+
+def test_the_worker_log_holds_our_lines_and_no_library_chatter(agent_service, llm):
+    run_id = _submit(agent_service, llm, RESEARCH + [THREE])
+    assert _finished(agent_service, run_id)["status"] == "completed"
+    lines = [line for line in agent_service.worker_log().splitlines() if "INFO" in line]
+    assert any(f"run {run_id} claimed" in line for line in lines)
+    assert any(f"run {run_id} completed" in line for line in lines)
+    chatter = [line for line in lines if " INFO c2xc." not in line]
+    assert chatter == []

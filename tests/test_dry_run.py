@@ -9,7 +9,7 @@ from store.db import Database
 from store.migrations import migrate
 from tests.store_helpers import queue_batch
 from worker.dry_run import execute_dry_run
-from worker.recipe_validation import validate_output
+from worker.recipe_validation import check_answer
 from worker.run_context import RunCanceled, RunContext
 
 EXPECTED_TYPES = ["run_started", "recap_info", "kb_query", "kb_query", "llm_request",
@@ -26,9 +26,11 @@ def test_dry_run_output_passes_the_normal_validation(conn, n):
     run = _claim(conn, n)
     output = execute_dry_run(RunContext(conn, run, load_run_settings(), threading.Event()))
     known = dict(conn.execute("SELECT alias, ref FROM evidence").fetchall())
-    assert validate_output(output.recipes_json, output.citations, recipes_per_run=n,
-                           known_aliases=known) == []
+    again = check_answer(output.recipes_json, recipes_per_run=n, known_aliases=known)
+    assert again.errors == [] and again.citations == output.citations
     assert len(output.recipes_json["recipes"]) == n
+    assert all(r["modifier_structure"]["name_check"] == "verified"
+               for r in output.recipes_json["recipes"])
     assert "DRY RUN" in output.recipes_json["overall_notes"]
     types = [e.event_type for e in events.list_events(conn, run.run_id, limit=50, cursor=None)[0]]
     assert types == EXPECTED_TYPES

@@ -42,23 +42,23 @@ def _kb(settings, path):
                          settings.embedding_model)
 
 
-def _search(settings, path, query, top_k):
+def _search(settings, path, query, top_k, **options):
     kb = _kb(settings, path)
     try:
-        return kb.search(query, top_k=top_k)
+        return kb.search(query, top_k=top_k, **options).chunks
     finally:
         kb.close()
 
 
 def test_search_returns_lightrag_chunks_with_ids_and_sources(settings, kb_dir):
-    chunks = _search(settings, kb_dir, "copper molybdenum ethylene coupling", 2)
+    chunks = _search(settings, kb_dir, "copper molybdenum ethylene coupling", 2, mode="naive")
     assert chunks and chunks[0].content == DOCS["cu_mo_dual_sites.md"]
     assert chunks[0].source == "10.1000/cumo.2024.001"  # DOI recorded at build time
     assert chunks[0].chunk_id.startswith(("chunk-", "doc-"))
 
 
 def test_a_document_without_doi_is_cited_by_its_file_name(settings, kb_dir):
-    chunks = _search(settings, kb_dir, "carboxylic acid Zr-BTB pKa", 1)
+    chunks = _search(settings, kb_dir, "carboxylic acid Zr-BTB pKa", 1, mode="naive")
     assert [c.source for c in chunks] == ["zr_btb_modifiers.md"]
 
 
@@ -66,10 +66,10 @@ def test_a_knowledge_base_that_vanished_fails_clearly(settings, kb_dir, tmp_path
     copy = shutil.copytree(kb_dir, tmp_path / "copy")
     kb = _kb(settings, str(copy))
     try:
-        assert kb.search("silver hydrogen evolution", top_k=1)
+        assert kb.search("silver hydrogen evolution", top_k=1, mode="naive").chunks
         shutil.rmtree(copy)
         with pytest.raises(RunFailure) as failure:
-            kb.search("silver", top_k=1)
+            kb.search("silver", top_k=1, mode="naive")
     finally:
         kb.close()
     assert failure.value.code == "kb_error" and "missing" in failure.value.message
@@ -109,3 +109,65 @@ def test_two_kbs_built_in_one_process_keep_only_their_own_documents(settings, fa
     for folder, docs in ((first, DOCS), (second, other_docs)):
         stored = json.loads((tmp_path / folder / "kv_store_text_chunks.json").read_text())
         assert sorted(c["content"] for c in stored.values()) == sorted(docs.values())
+
+
+OTHER_DOCS = {"tfa.md": "Trifluoroacetic acid modifiers make the Zr-BTB interface hydrophobic and "
+                        "keep copper sites dry.",
+              "mba.md": "Mercaptobenzoic acid caps Zr6 clusters and enriches CO2 near titania."}
+KEYWORDS = {"high_level": ["copper doped into TiO2"], "low_level": ["Copper", "TiO2"]}
+
+
+@pytest.mark.parametrize("mode", ["mix", "naive", "local", "global", "hybrid"])
+def test_two_kbs_open_in_one_process_return_only_their_own_chunks_in_every_mode(
+        settings, fake_llm, kb_dir, tmp_path_factory, mode):
+    """Both KBs' graphs hold the same entities (Copper, TiO2): a shared store would mix them."""
+    other = build_kb(tmp_path_factory.mktemp("other") / "modulation", OTHER_DOCS, settings,
+                     fake=fake_llm)
+    first = _kb(settings, kb_dir)
+    second = KnowledgeBase("kb_modulation", other, openai_embedder(settings), settings.embedding_dim,
+                           settings.embedding_model)
+    try:
+        for _ in range(2):  # interleaved, both open at once
+            for kb, docs in ((first, DOCS), (second, OTHER_DOCS)):
+                found = kb.search("copper on titania", top_k=4, mode=mode, keywords=KEYWORDS)
+                assert found.chunks, (kb.namespace, mode)
+                assert {c.content for c in found.chunks} <= set(docs.values()), (kb.namespace, mode)
+                if mode != "naive":
+                    assert {e["name"] for e in found.entities} <= {"Copper", "TiO2"}
+    finally:
+        first.close()
+        second.close()
+
+
+def test_without_keywords_the_graph_modes_ask_the_callers_extractor(settings, kb_dir):
+    prompts = []
+
+    def extractor(prompt):
+        prompts.append(prompt)
+        return '{"high_level_keywords": ["doping"], "low_level_keywords": ["Copper"]}'
+
+    kb = _kb(settings, kb_dir)
+    try:
+        found = kb.search("which metal pairs favour ethylene?", top_k=2, mode="mix",
+                          extract_keywords=extractor)
+    finally:
+        kb.close()
+    assert len(prompts) == 1 and "which metal pairs favour ethylene?" in prompts[0]
+    assert found.keywords == {"high_level": ["doping"], "low_level": ["Copper"]}
+    assert found.chunks and found.relations
+
+
+def test_whatever_the_extractor_raises_comes_out_of_the_search_unchanged(settings, kb_dir):
+    class Stop(Exception):
+        pass
+
+    def extractor(prompt):
+        raise Stop("cancel requested")
+
+    kb = _kb(settings, kb_dir)
+    try:
+        with pytest.raises(Stop):
+            kb.search("copper", top_k=1, mode="local", extract_keywords=extractor)
+        assert kb.search("silver hydrogen evolution", top_k=1, mode="naive").chunks  # still works
+    finally:
+        kb.close()

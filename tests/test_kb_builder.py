@@ -62,11 +62,16 @@ def test_build_inspect_search_and_incremental_rebuild(env, papers, tmp_path):
     assert facts["entities"] >= 2 and facts["relations"] >= 1
     assert facts["embedding"] == {"model": "fake-hash-64", "dim": 64} and facts["warning"] is None
 
-    hits = json.loads(kb(env, "search", out, "copper molybdenum ethylene", "--top-k", "2").stdout)
+    hits = json.loads(kb(env, "search", out, "copper molybdenum ethylene", "--top-k", "2",
+                         "--mode", "naive").stdout)["chunks"]
     assert hits[0]["source"] == "10.1000/cumo.2025.7" and "OCCO" in hits[0]["content"]
     assert hits[0]["score"] is not None
-    silver = json.loads(kb(env, "search", out, "silver hydrogen evolution", "--top-k", "1").stdout)
+    silver = json.loads(kb(env, "search", out, "silver hydrogen evolution", "--top-k", "1",
+                           "--mode", "naive").stdout)["chunks"]
     assert silver[0]["source"] == "10.1000/ag.42"  # DOI from the sidecar file
+    graph = json.loads(kb(env, "search", out, "copper on titania", "--keywords", "Copper,TiO2").stdout)
+    assert graph["mode"] == "mix" and graph["chunks"] and graph["entities"]
+
 
     (papers / "new.md").write_text("Zinc oxide shells change CO binding on copper.")
     again = kb(env, "build", papers, "--kb", "kb_principles", "--out", out)

@@ -16,7 +16,7 @@ def _between(text: str, start: str, end: str) -> str:
 def test_the_event_table_in_the_api_guide_is_generated_from_the_vocabulary():
     documented = _between(API_DOC.read_text(), "<!-- trace-vocabulary:start -->",
                           "<!-- trace-vocabulary:end -->")
-    assert documented == trace.markdown_table(), "run: python -m core.trace, paste into docs/API.md"
+    assert documented == trace.markdown_table(), "run: python -m core.trace --update docs/API.md"
 
 
 def test_every_run_error_code_is_documented():

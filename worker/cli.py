@@ -17,6 +17,7 @@ from dataclasses import replace
 from core.errors import ConfigError, ServiceError
 from core.settings import load_log_level, load_run_settings, load_worker_settings
 from store.db import Database
+from worker import logs
 from worker.loop import Worker
 
 log = logging.getLogger("c2xc.worker")
@@ -54,9 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"c2xc-worker: configuration error: {exc.message}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if level != "DEBUG":  # LightRAG logs every query at INFO; keep the worker's own lines readable
-        logging.getLogger("lightrag").setLevel(logging.WARNING)
+    logs.configure(level)
     if args.db:
 
         settings = replace(settings, sqlite_path=args.db)

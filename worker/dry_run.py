@@ -15,17 +15,17 @@ from core import trace
 from core.errors import InvalidOutput
 from core.kb_folder import KB_NAMESPACES
 from store.records import EvidenceItem, RunOutput
-from worker.recipe_validation import cited_aliases, validate_output
+from worker.recipe_validation import check_answer
 from worker.run_context import RunContext
 
 MODE = "dry_run"
 PLACEHOLDER_NOTICE = "DRY RUN placeholder - not a recommendation."
 _CANDIDATES = (
-    ("Cu", "Mo", "1:1", "4-mercaptobenzoic acid"),
-    ("Cu", "Zn", "2:1", "trifluoroacetic acid"),
-    ("Ag", "Cu", "1:3", "terephthalic acid"),
-    ("Co", "Cu", "1:1", "4-aminobenzoic acid"),
-    ("Ni", "Cu", "1:2", "glycine"),
+    ("Cu", "Mo", "1:1", "4-mercaptobenzoic acid", "OC(=O)c1ccc(S)cc1"),
+    ("Cu", "Zn", "2:1", "trifluoroacetic acid", "OC(=O)C(F)(F)F"),
+    ("Ag", "Cu", "1:3", "terephthalic acid", "OC(=O)c1ccc(cc1)C(=O)O"),
+    ("Co", "Cu", "1:1", "4-aminobenzoic acid", "Nc1ccc(cc1)C(=O)O"),
+    ("Ni", "Cu", "1:2", "glycine", "NCC(=O)O"),
 )
 CHUNKS_PER_KB = 2
 
@@ -48,11 +48,12 @@ def _recipes(ctx: RunContext, aliases: list[str]) -> dict:
     rng = random.Random(ctx.run.run_id)
     picks = rng.sample(_CANDIDATES, ctx.run.recipes_per_run)
     recipes = []
-    for rank, (m1, m2, ratio, modifier) in enumerate(picks, start=1):
+    for rank, (m1, m2, ratio, modifier, smiles) in enumerate(picks, start=1):
         cited = sorted(rng.sample(aliases, 2), key=lambda a: int(a[1:]))
         recipes.append({
             "rank": rank, "M1": m1, "M2": m2, "atomic_ratio": ratio,
-            "small_molecule_modifier": modifier,
+            "small_molecule_modifier": modifier, "modifier_smiles": smiles,
+
             "rationale": f"{PLACEHOLDER_NOTICE} {m1}/{m2} at {ratio} with {modifier} stands in "
                          f"for an agent-written rationale [{cited[0]}] [{cited[1]}].",
         })
@@ -86,16 +87,12 @@ def execute_dry_run(ctx: RunContext) -> RunOutput:
     ctx.emit(trace.LlmResponse(placeholder=True, latency_ms=0,
                                usage={"prompt_tokens": 0, "completion_tokens": 0}))
     ctx.pause(delay)
-    known = ctx.known_aliases()
-    cited = {a for r in recipes_json["recipes"] for a in cited_aliases(r["rationale"])}
-    citations = {alias: known[alias] for alias in sorted(cited, key=lambda a: int(a[1:]))}
-    errors = validate_output(recipes_json, citations, recipes_per_run=run.recipes_per_run,
-                             known_aliases=known)
-    if errors:
-        raise InvalidOutput("dry-run output failed validation", {"errors": errors})
+    checked = check_answer(recipes_json, recipes_per_run=run.recipes_per_run,
+                           known_aliases=ctx.known_aliases())
+    if checked.errors:
+        raise InvalidOutput("dry-run output failed validation", {"errors": checked.errors})
     ctx.emit(trace.RecapInfo(agent="orchestrator", state="up", depth=0, task=run.user_request,
-                             result=f"{len(recipes_json['recipes'])} placeholder recipe(s)"))
-    ctx.emit(trace.CitationsResolved(citations=citations))
-
+                             result=f"{len(checked.recipes_json['recipes'])} placeholder recipe(s)"))
+    ctx.emit(trace.CitationsResolved(citations=checked.citations))
     ctx.checkpoint()
-    return RunOutput(recipes_json=recipes_json, citations=citations, memory_ids=[])
+    return RunOutput(recipes_json=checked.recipes_json, citations=checked.citations, memory_ids=[])

@@ -27,7 +27,7 @@ from store.migrations import migrate
 from store.records import ClaimedRun, RunOutput
 from worker.dry_run import execute_dry_run
 from worker.heartbeat import Heartbeat
-from worker.normal_run import execute_normal_run
+from worker.normal_run import NormalRunExecutor
 from worker.run_context import RunCanceled, RunContext, WorkerShutdown
 
 log = logging.getLogger("c2xc.worker")
@@ -54,7 +54,7 @@ class Worker:
         self.stop_event = stop_event or threading.Event()
         self.worker_id = new_id("worker")
         self.host = socket.gethostname()
-        self.executors = executors or {True: execute_dry_run, False: execute_normal_run}
+        self.executors = executors or {True: execute_dry_run, False: NormalRunExecutor()}
         self._heartbeat: Heartbeat | None = None
         self._unrecorded: list[str] = []  # runs whose end the store refused to record
 
@@ -171,6 +171,11 @@ class Worker:
     def shutdown(self) -> None:
         if self._heartbeat is not None:
             self._heartbeat.stop()
+        for executor in self.executors.values():
+            close = getattr(executor, "close", None)
+            if close is not None:
+                close()  # e.g. the knowledge bases kept open across runs
+
         try:
             if self._unrecorded:
                 self._retry_unrecorded()

@@ -1,116 +1,134 @@
 """The program's check of a final answer, shared by dry runs and the agent.
 
-A recipe reaches a scientist only if it passes: exactly ``recipes_per_run``
-recipes; ``M1``/``M2`` two different metal elements (not Ti, which is the
-host); an ``atomic_ratio`` that is a ratio; a modifier that carries a
-carboxylic acid group and is not the fixed BTB linker; a rationale citing at
-least one alias; and every cited alias retrieved in this run and mapped in
-``citations``. Each problem is reported precisely so the agent can repair it.
+A recipe reaches a scientist only if it passes, and what passes is stored in
+one normalised form with the facts that were checked:
+
+* exactly ``recipes_per_run`` recipes, ranked;
+* ``M1``/``M2``: two different stable metals, not Ti (:mod:`core.chemistry.elements`);
+* ``atomic_ratio``: a ratio of two positive numbers;
+* ``modifier_smiles``: a small molecule with a carboxylic acid group that is
+  not the BTB linker, judged by RDKit from the structure; the name must not
+  contradict the structure where OPSIN can parse it (unparseable: "name not
+  verified"); the facts go into ``modifier_structure``;
+* every citation, in any bracket form, an alias retrieved in this run; each
+  rationale cites at least one; ``citations`` maps every alias in the text.
+
+Each problem is reported as a precise sentence so the agent can repair it.
 """
 from __future__ import annotations
 
-import re
-from typing import Any, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
 
-_ALL_ELEMENTS = (
-    "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As "
-    "Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu "
-    "Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np "
-    "Pu Am Cm Bk Cf Es Fm Md No Lr"
-).split()
-# Non-metals, metalloids and noble gases cannot be the dual-metal sites.
-_NOT_METALS = set("H He B C N O F Ne Si P S Cl Ar Ge As Se Br Kr Sb Te I Xe At Rn".split())
-METALS = frozenset(e for e in _ALL_ELEMENTS if e not in _NOT_METALS)
-HOST_METAL = "Ti"
+from core.chemistry.elements import dopant_problem, normalise_ratio, parse_ratio
+from core.chemistry.names import MISMATCH, NameCheck, check_name
+from core.chemistry.structure import analyse_modifier
+from worker.citations import ReadCitations, read_citations
 
-RATIO_PATTERN = re.compile(r"^\s*\d+(\.\d+)?\s*:\s*\d+(\.\d+)?\s*$")
-ALIAS_PATTERN = re.compile(r"\[(C\d+)\]")
-
-# Evidence of a -COOH group in a name or formula.
-_CARBOXYL_MARKERS = re.compile(
-    r"COOH|HOOC|CO2H|HO2C|carboxy|oic\s+acid|(acetic|formic|oxalic|citric|lactic|malic|malonic|"
-    r"succinic|glutaric|adipic|maleic|fumaric|tartaric|glycolic|pyruvic|phthalic|"
-    r"terephthalic|isophthalic|trimesic|mellitic|salicylic|gallic|cinnamic|picolinic|"
-    r"nicotinic|isonicotinic|mandelic|thioglycolic|mercaptoacetic|acrylic|methacrylic|"
-    r"butyric|valeric|caproic|stearic|palmitic|oleic|lauric)\s+acid|"
-    r"\b(glycine|alanine|valine|leucine|isoleucine|proline|phenylalanine|tryptophan|serine|"
-    r"threonine|cysteine|methionine|tyrosine|histidine|lysine|arginine|aspartic|glutamic|"
-    r"asparagine|glutamine|sarcosine|EDTA)\b",
-    re.IGNORECASE,
-)
-_BTB_LINKER = re.compile(r"\bH?3?BTB\b|benzene-?1,3,5-?tribenzo", re.IGNORECASE)
+NameChecker = Callable[[str, str], NameCheck]
 
 
-def carries_carboxylic_acid(modifier: str) -> bool:
-    return bool(_CARBOXYL_MARKERS.search(modifier or ""))
+@dataclass
+class CheckedAnswer:
+    recipes_json: dict[str, Any]
+    citations: dict[str, str]
+    errors: list[str] = field(default_factory=list)
 
 
-def cited_aliases(text: str) -> list[str]:
-    return ALIAS_PATTERN.findall(text or "")
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _check_metal(errors: list[str], where: str, value: Any) -> None:
-    if not isinstance(value, str) or value.strip() not in METALS:
-        errors.append(f"{where}: {value!r} is not a metal element symbol (e.g. 'Cu', 'Mo')")
-    elif value.strip() == HOST_METAL:
-        errors.append(f"{where}: 'Ti' is the TiO2 host, not a dopant")
+class _Check:
+    """One answer being checked: collects errors and the aliases it cites."""
+
+    def __init__(self, known_aliases: Mapping[str, str], check_names: NameChecker):
+        self.known, self.check_names = known_aliases, check_names
+        self.errors: list[str] = []
+        self.cited: list[str] = []
+
+    def cited_text(self, value: Any, where: str, required: str) -> ReadCitations | None:
+        text = _text(value)
+        if text is None:
+            self.errors.append(f"{where}: required ({required})")
+            return None
+        read = read_citations(text, where)
+        self.errors += read.problems
+        for alias in read.aliases:
+            if alias not in self.known:
+                self.errors.append(f"{where}: [{alias}] was never retrieved in this run")
+            elif alias not in self.cited:
+                self.cited.append(alias)
+        return read
+
+    def modifier(self, recipe: dict, where: str) -> dict | None:
+        name, smiles = _text(recipe.get("small_molecule_modifier")), _text(recipe.get("modifier_smiles"))
+        if name is None:
+            self.errors.append(f"{where}.small_molecule_modifier: required (the name a chemist reads)")
+        if smiles is None:
+            self.errors.append(f"{where}.modifier_smiles: required (the SMILES of the modifier)")
+            return None
+        report = analyse_modifier(smiles)
+        self.errors += [f"{where}.modifier_smiles: {smiles!r} {p}" if report.facts else f"{where}: {p}"
+                        for p in report.problems]
+        if report.facts is None:
+            return None
+        structure = report.facts.as_dict()
+        if name is not None and not report.problems:
+            named = self.check_names(name, smiles)
+            if named.status == MISMATCH:
+                self.errors.append(f"{where}: the name {name!r} does not match modifier_smiles "
+                                   f"{smiles!r}: {named.note}; make the name and the SMILES agree")
+            structure.update(name_check=named.status, name_check_note=named.note)
+        return structure
+
+    def recipe(self, recipe: Any, index: int) -> dict | None:
+        where = f"recipes[{index}]"
+        if not isinstance(recipe, dict):
+            self.errors.append(f"{where}: must be an object")
+            return None
+        metals = [recipe.get("M1"), recipe.get("M2")]
+        for key, value in zip(("M1", "M2"), metals):
+            problem = dopant_problem(value)
+            if problem:
+                self.errors.append(f"{where}.{key}: {problem}")
+        if isinstance(metals[0], str) and metals[0].strip() == str(metals[1]).strip():
+            self.errors.append(f"{where}: M1 and M2 must be two different metals")
+        ratio = recipe.get("atomic_ratio")
+        if parse_ratio(ratio) is None:
+            self.errors.append(f"{where}.atomic_ratio: {ratio!r} is not a ratio of two positive "
+                               "numbers like '1:1' or '3:1'")
+        structure = self.modifier(recipe, where)
+        rationale = self.cited_text(recipe.get("rationale"), f"{where}.rationale",
+                                    "why, citing retrieved chunks as [C1]")
+        if rationale is not None and not rationale.aliases and not rationale.problems:
+            self.errors.append(f"{where}.rationale: cites no evidence; cite retrieved chunks as [C1]")
+        if not isinstance(metals[0], str) or not isinstance(metals[1], str) or parse_ratio(ratio) is None:
+            return None
+        return {"rank": index + 1, "M1": metals[0].strip(), "M2": metals[1].strip(),
+                "atomic_ratio": normalise_ratio(ratio),
+                "small_molecule_modifier": _text(recipe.get("small_molecule_modifier")),
+                "modifier_smiles": _text(recipe.get("modifier_smiles")),
+                "modifier_structure": structure, "rationale": rationale.text if rationale else None}
 
 
-def _check_recipe(errors: list[str], index: int, recipe: Any,
-                  citations: Mapping[str, str], known_aliases: Mapping[str, str]) -> None:
-    where = f"recipes[{index}]"
-    if not isinstance(recipe, dict):
-        errors.append(f"{where}: must be an object")
-        return
-    _check_metal(errors, f"{where}.M1", recipe.get("M1"))
-    _check_metal(errors, f"{where}.M2", recipe.get("M2"))
-    if isinstance(recipe.get("M1"), str) and recipe.get("M1") == recipe.get("M2"):
-        errors.append(f"{where}: M1 and M2 must be two different metals")
-    ratio = recipe.get("atomic_ratio")
-    if not isinstance(ratio, str) or not RATIO_PATTERN.match(ratio):
-        errors.append(f"{where}.atomic_ratio: {ratio!r} is not a ratio like '1:1' or '2:1'")
-    modifier = recipe.get("small_molecule_modifier")
-    if not isinstance(modifier, str) or not modifier.strip():
-        errors.append(f"{where}.small_molecule_modifier: required")
-    elif _BTB_LINKER.search(modifier):
-        errors.append(f"{where}.small_molecule_modifier: the BTB linker is fixed, not a modifier")
-    elif not carries_carboxylic_acid(modifier):
-        errors.append(f"{where}.small_molecule_modifier: {modifier!r} shows no carboxylic acid"
-                      " (-COOH) group; name a -COOH molecule or give its formula")
-    rationale = recipe.get("rationale")
-    if not isinstance(rationale, str) or not rationale.strip():
-        errors.append(f"{where}.rationale: required")
-        return
-    aliases = cited_aliases(rationale)
-    if not aliases:
-        errors.append(f"{where}.rationale: cites no evidence; cite retrieved chunks as [C1]")
-    for alias in aliases:
-        if alias not in known_aliases:
-            errors.append(f"{where}.rationale: [{alias}] was never retrieved in this run")
-        elif citations.get(alias) != known_aliases[alias]:
-            errors.append(f"citations: [{alias}] must map to {known_aliases[alias]}")
-
-
-def validate_output(recipes_json: Any, citations: Any, *, recipes_per_run: int,
-                    known_aliases: Mapping[str, str]) -> list[str]:
-    """Every problem with a final answer, as precise sentences; empty when valid."""
-    if not isinstance(recipes_json, dict):
-        return ["recipes_json: must be an object with 'recipes' and 'overall_notes'"]
-    if not isinstance(citations, dict):
-        return ["citations: must be an object mapping alias to reference"]
-    errors: list[str] = []
-    recipes = recipes_json.get("recipes")
+def check_answer(answer: Any, *, recipes_per_run: int, known_aliases: Mapping[str, str],
+                 check_names: NameChecker = check_name) -> CheckedAnswer:
+    """Every problem with a final answer as precise sentences, and the normalised answer."""
+    if not isinstance(answer, dict):
+        return CheckedAnswer({}, {}, ["the answer must be a JSON object with 'recipes' and "
+                                      "'overall_notes'"])
+    recipes = answer.get("recipes")
     if not isinstance(recipes, list):
-        return ["recipes_json.recipes: must be a list"]
+        return CheckedAnswer({}, {}, ["recipes: must be a list"])
+    check = _Check(known_aliases, check_names)
     if len(recipes) != recipes_per_run:
-        errors.append(f"recipes_json.recipes: exactly {recipes_per_run} recipe(s) required,"
-                      f" got {len(recipes)}")
-    for index, recipe in enumerate(recipes):
-        _check_recipe(errors, index, recipe, citations, known_aliases)
-    notes = recipes_json.get("overall_notes")
-    if not isinstance(notes, str) or not notes.strip():
-        errors.append("recipes_json.overall_notes: required (ranking and trade-offs)")
-    for alias in citations:
-        if alias not in known_aliases:
-            errors.append(f"citations: [{alias}] was never retrieved in this run")
-    return errors
+        check.errors.append(f"recipes: exactly {recipes_per_run} recipe(s) required, "
+                            f"got {len(recipes)}")
+    checked = [check.recipe(recipe, index) for index, recipe in enumerate(recipes)]
+    notes = check.cited_text(answer.get("overall_notes"), "overall_notes",
+                             "how the recipes are ranked and the trade-offs")
+    recipes_json = {"recipes": [r for r in checked if r is not None],
+                    "overall_notes": notes.text if notes else None}
+    citations = {alias: check.known[alias] for alias in check.cited}
+    return CheckedAnswer(recipes_json, citations, check.errors)

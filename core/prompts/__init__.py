@@ -11,7 +11,9 @@ import hashlib
 from functools import lru_cache
 from importlib import resources
 
-TEMPLATES = ("domain", "orchestrator", "tio2_expert", "mof_expert", "repair")
+TEMPLATES = ("domain", "dopant_guide", "mof_guide", "orchestrator", "tio2_expert", "mof_expert",
+             "repair")
+
 
 
 @lru_cache(maxsize=None)

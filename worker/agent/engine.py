@@ -10,17 +10,16 @@ are checked before every LLM call and every tool call.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from core import trace
 from core.errors import AgentBoundsExceeded, InvalidOutput
 from core.prompts import template_versions
 from core.settings import AgentBounds
 from store.records import RunOutput
 from worker.agent.answer import read_final_answer
+from worker.agent.context import Conversation, ToolResult
 from worker.agent.prompts import repair_prompt, role_prompt
-from worker.agent.tools import ALL_TOOL_DEFINITIONS, ToolBox, openai_tools
-from worker.llm.client import LlmClient, LlmReply, parse_arguments
+from worker.agent.tools import ALL_TOOL_DEFINITIONS, KB_TOOLS, ToolBox, openai_tools
+from worker.llm.client import LlmClient, parse_arguments
 from worker.run_context import RunContext
 
 EXPERTS = ("tio2_expert", "mof_expert")
@@ -56,19 +55,18 @@ class Budget:
             raise self._exceeded("LLM calls", self.bounds.max_llm_calls)
 
 
-def _assistant_message(reply: LlmReply) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": reply.content}
-    if reply.tool_calls:
-        message["tool_calls"] = [{"id": c.call_id, "type": "function",
-                                  "function": {"name": c.name, "arguments": c.arguments}}
-                                 for c in reply.tool_calls]
-    return message
-
-
 class RecipeAgent:
     def __init__(self, ctx: RunContext, llm: LlmClient, tools: ToolBox, bounds: AgentBounds):
         self.ctx, self.llm, self.tools, self.bounds = ctx, llm, tools, bounds
         self.budget = Budget(bounds, llm)
+        tools.extract_keywords = self._extract_keywords
+
+    def _extract_keywords(self, prompt: str) -> str:
+        """LightRAG's keyword prompt, answered through our traced, bounded, cancel-checked client."""
+        reply = self.llm.chat([{"role": "user", "content": prompt}], temperature=0.0,
+                              trace=self.ctx.emit, before_attempt=self._before_llm,
+                              purpose="retrieval_keywords")
+        return reply.content or ""
 
     def _before_llm(self) -> None:
         self.ctx.checkpoint()
@@ -81,34 +79,38 @@ class RecipeAgent:
             recipes_per_run=run.recipes_per_run, temperature=run.temperature,
             user_request=run.user_request, model=self.llm.settings.llm_model,
             bounds=vars(self.bounds), prompts=template_versions()))
-        messages = [{"role": "system", "content": role_prompt(
-                        "orchestrator", recipes_per_run=run.recipes_per_run)},
-                    {"role": "user", "content": run.user_request}]
+        conversation = Conversation(role_prompt("orchestrator", recipes_per_run=run.recipes_per_run),
+                                    run.user_request)
         tools = openai_tools(ALL_TOOL_DEFINITIONS + [DELEGATE_TOOL])
         for attempt in range(self.bounds.max_repairs + 1):
-            text = self._agent_loop("orchestrator", messages, tools, depth=0)
-            recipes_json, citations, errors = read_final_answer(
-                text, recipes_per_run=run.recipes_per_run, refs=self.tools.refs())
+            text = self._agent_loop("orchestrator", conversation, tools, depth=0)
+            checked = read_final_answer(text, recipes_per_run=run.recipes_per_run,
+                                        refs=self.tools.refs())
+            errors = checked.errors
             if not errors:
-                self.ctx.emit(trace.CitationsResolved(citations=citations, sources={
-                    a: self.tools.evidence[a].source for a in citations}))
+                self.ctx.emit(trace.CitationsResolved(citations=checked.citations, sources={
+                    a: self.tools.evidence[a].source for a in checked.citations}))
                 self.ctx.checkpoint()
-                return RunOutput(recipes_json=recipes_json, citations=citations, memory_ids=[])
+                return RunOutput(recipes_json=checked.recipes_json, citations=checked.citations,
+                                 memory_ids=[])
+
             self.ctx.emit(trace.RecapInfo(agent="orchestrator", state="repair", depth=0,
                                           task="final answer failed validation", result=errors,
                                           attempt=attempt + 1))
-            messages.append({"role": "user", "content": repair_prompt(errors, self.tools.aliases)})
+            conversation.add_user(repair_prompt(errors, self.tools.aliases))
         raise InvalidOutput(f"the final answer failed validation after {self.bounds.max_repairs} "
                             f"repair(s): {'; '.join(errors)}", {"errors": errors})
 
-    def _agent_loop(self, role: str, messages: list[dict], tools: list[dict], depth: int) -> str:
+    def _agent_loop(self, role: str, conversation: Conversation, tools: list[dict],
+                    depth: int) -> str:
         self.ctx.emit(trace.RecapInfo(agent=role, state="down", depth=depth,
-                                      task=messages[-1]["content"]))
+                                      task=conversation.task))
         while True:
             self.budget.step()
-            reply = self.llm.chat(messages, tools=tools, temperature=self.ctx.run.temperature,
-                                  trace=self.ctx.emit, before_attempt=self._before_llm)
-            messages.append(_assistant_message(reply))
+            reply = self.llm.chat(conversation.to_send(), tools=tools,
+                                  temperature=self.ctx.run.temperature, trace=self.ctx.emit,
+                                  before_attempt=self._before_llm)
+            conversation.add_reply(reply)
             if not reply.tool_calls:
                 self.ctx.emit(trace.RecapInfo(agent=role, state="up", depth=depth,
                                               result=reply.content))
@@ -121,18 +123,21 @@ class RecipeAgent:
                 self.ctx.checkpoint()
                 result = (self._delegate(call, depth) if call.name == "delegate"
                           else self.tools.dispatch(call))
-                messages.append({"role": "tool", "tool_call_id": call.call_id, "content": result})
+                conversation.add_tool_result(call.call_id, result)
 
-    def _delegate(self, call, depth: int) -> str:
+    def _delegate(self, call, depth: int) -> ToolResult:
         try:
             args = parse_arguments(call)
         except ValueError as exc:
-            return f"error: {exc}"
+            return ToolResult.plain(f"error: {exc}")
         expert, task = args.get("expert"), args.get("task")
         if expert not in EXPERTS or not isinstance(task, str) or not task.strip():
-            return f"error: delegate needs expert in {list(EXPERTS)} and a non-empty task"
+            return ToolResult.plain(f"error: delegate needs expert in {list(EXPERTS)} and a "
+                                    "non-empty task")
         if depth + 1 >= self.bounds.max_depth:
-            return "error: maximum delegation depth reached; continue without delegating"
-        messages = [{"role": "system", "content": role_prompt(expert)},
-                    {"role": "user", "content": task}]
-        return self._agent_loop(expert, messages, openai_tools(ALL_TOOL_DEFINITIONS), depth + 1)
+            return ToolResult.plain("error: maximum delegation depth reached; continue without "
+                                    "delegating")
+        # experts research and conclude: the run note and delegation are the orchestrator's
+        conversation = Conversation(role_prompt(expert), task)
+        return ToolResult.plain(self._agent_loop(expert, conversation, openai_tools(KB_TOOLS),
+                                                 depth + 1))

@@ -2,7 +2,7 @@
 
   c2xc-kb build SOURCE_DIR --kb kb_principles|kb_modulation --out WORKING_DIR [--chunk-size 512]
   c2xc-kb inspect WORKING_DIR
-  c2xc-kb search WORKING_DIR "query" [--top-k 5]
+  c2xc-kb search WORKING_DIR "query" [--top-k 5] [--mode mix|naive|local|global|hybrid] [--keywords a,b]
 
 It reads the same environment as the service (``.env.example``): the LLM
 (entity extraction while building) and the embedding model, which must be
@@ -19,6 +19,7 @@ from pathlib import Path
 from core import kb_folder
 from core.errors import ConfigError, KbError
 from core.settings import load_run_settings
+from worker.kb.adapter import MODES
 from worker.kb.builder import BuildReport, build
 
 
@@ -83,27 +84,46 @@ def inspect(working_dir: Path, settings) -> dict:
         "documents_with_doi": sum(1 for d in documents.values() if d.get("doi")),
         "chunks": len(chunks), "entities": entities, "relations": relations,
         "embedding": metadata.get("embedding"), "chunk_token_size": metadata.get("chunk_token_size"),
+        "tokenizer": metadata.get("tokenizer"),
         "warning": kb_folder.embedding_mismatch(working_dir, settings.embedding_model,
                                                 settings.embedding_dim),
     }
 
 
-def search(working_dir: Path, query: str, top_k: int, settings) -> list[dict]:
+def _keyword_extractor(settings):
+    """Keywords for the graph modes from the configured LLM, as the agent's run would get them."""
+    import openai
+
+    client = openai.OpenAI(base_url=settings.llm_base_url, api_key=settings.api_key,
+                           timeout=settings.llm_timeout_s, max_retries=settings.llm_max_retries)
+
+    def extract(prompt: str) -> str:
+        reply = client.chat.completions.create(model=settings.llm_model, temperature=0,
+                                               messages=[{"role": "user", "content": prompt}])
+        return reply.choices[0].message.content or ""
+    return extract
+
+
+def search(working_dir: Path, query: str, top_k: int, settings, mode: str = "mix",
+           keywords: dict[str, list[str]] | None = None) -> dict:
     from worker.kb.adapter import KnowledgeBase
     from worker.llm.embeddings import openai_embedder
 
     namespace = kb_folder.recorded_namespace(kb_folder.read_metadata(working_dir))
     kb = KnowledgeBase(namespace if namespace in kb_folder.KB_NAMESPACES else "kb_principles",
                        str(working_dir), openai_embedder(settings),
-
                        settings.embedding_dim, settings.embedding_model)
     try:
-        chunks = kb.search(query, top_k)
+        found = kb.search(query, top_k, mode=mode, keywords=keywords,
+                          extract_keywords=_keyword_extractor(settings))
         scores = kb.similarity_scores(query, top_k)
     finally:
         kb.close()
-    return [{"chunk_id": c.chunk_id, "source": c.source, "score": scores.get(c.chunk_id),
-             "content": c.content} for c in chunks]
+    return {"mode": mode, "keywords": found.keywords, "entities": found.entities,
+            "relations": found.relations,
+            "chunks": [{"chunk_id": c.chunk_id, "source": c.source,
+                        "score": scores.get(c.chunk_id), "content": c.content}
+                       for c in found.chunks]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("working_dir", type=Path)
     s.add_argument("query")
     s.add_argument("--top-k", type=int, default=5)
+    s.add_argument("--mode", default="mix", choices=MODES,
+                   help="LightRAG retrieval mode (default mix, as the agent)")
+    s.add_argument("--keywords", help="comma-separated entities to look up (low-level keywords); "
+                   "without it the graph modes ask the configured LLM, as the agent's run would")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     try:
@@ -135,8 +159,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "inspect":
             print(json.dumps(inspect(args.working_dir, settings), indent=2))
             return 0
-        print(json.dumps(search(args.working_dir, args.query, args.top_k, settings), indent=2,
-                         ensure_ascii=False))
+        keywords = ({"low_level": [k.strip() for k in args.keywords.split(",") if k.strip()]}
+                    if args.keywords else None)
+        print(json.dumps(search(args.working_dir, args.query, args.top_k, settings,
+                                mode=args.mode, keywords=keywords), indent=2, ensure_ascii=False))
         return 0
     except KbError as exc:
         print(f"c2xc-kb: {exc.message}", file=sys.stderr)

@@ -32,6 +32,7 @@ import numpy as np
 
 from core import kb_folder
 from worker.kb.tokenizer import local_tokenizer
+from worker.logs import quiet_libraries
 
 Embedder = Callable[[list[str]], Awaitable[np.ndarray]]
 LlmHook = Callable[..., Awaitable[str]]
@@ -96,6 +97,7 @@ def lightrag_workspace(working_dir: str, *, label: str, embed: Embedder, embeddi
     from lightrag import LightRAG
     from lightrag.utils import EmbeddingFunc
 
+    quiet_libraries()  # importing LightRAG set its logger back to INFO
     Path(working_dir).mkdir(parents=True, exist_ok=True)
     workspace = workspace_name(working_dir, label, version or folder_version(working_dir))
     options: dict[str, Any] = {}

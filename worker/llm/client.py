@@ -51,9 +51,13 @@ class LlmClient:
         self.calls = 0
 
     def chat(self, messages: list[dict[str, Any]], *, tools: list[dict] | None = None,
-             temperature: float, trace: Trace, before_attempt: Callable[[], None] = lambda: None
-             ) -> LlmReply:
-        """One logical call: up to ``llm_max_retries`` retries on 429, 5xx, timeouts."""
+             temperature: float, trace: Trace, before_attempt: Callable[[], None] = lambda: None,
+             purpose: str | None = None) -> LlmReply:
+        """One logical call: up to ``llm_max_retries`` retries on 429, 5xx, timeouts.
+
+        ``purpose`` marks calls the program makes for itself (e.g. retrieval
+        keywords) in the trace, apart from the agent's own reasoning.
+        """
         parameters = {"temperature": temperature}
         request = {"model": self.settings.llm_model, **parameters, "messages": messages}
         if tools:
@@ -63,7 +67,8 @@ class LlmClient:
             before_attempt()
             self.calls += 1
             trace(events.LlmRequest(model=self.settings.llm_model, parameters=parameters,
-                                    attempt=attempt + 1, messages=messages, tools=tools or []))
+                                    attempt=attempt + 1, messages=messages, tools=tools or [],
+                                    purpose=purpose))
             started = time.monotonic()
             try:
                 response = self._client.chat.completions.create(**request)
@@ -71,20 +76,22 @@ class LlmClient:
                 last_error = exc
                 delay = backoff_delay(attempt, exc, base_s=self._backoff_base_s)
                 trace(events.LlmResponse(error=describe(exc), attempt=attempt + 1,
-                                         latency_ms=_ms(started), retry_in_s=round(delay, 3)))
+                                         latency_ms=_ms(started), retry_in_s=round(delay, 3),
+                                         purpose=purpose))
                 if attempt < self.settings.llm_max_retries:
                     self._sleep(delay)
                 continue
             except openai.APIError as exc:
                 trace(events.LlmResponse(error=describe(exc), attempt=attempt + 1,
-                                         latency_ms=_ms(started)))
+                                         latency_ms=_ms(started), purpose=purpose))
                 raise LlmError(f"the LLM endpoint refused the request: {describe(exc)}") from exc
             reply = _reply(response, time.monotonic() - started)
             trace(events.LlmResponse(
                 content=reply.content, attempt=attempt + 1, usage=reply.usage,
                 tool_calls=[{"id": c.call_id, "name": c.name, "arguments": c.arguments}
                             for c in reply.tool_calls],
-                latency_ms=_ms(started), finish_reason=reply.finish_reason))
+                latency_ms=_ms(started), finish_reason=reply.finish_reason, purpose=purpose))
+
             return reply
         raise LlmUnavailable(f"the LLM endpoint failed {self.settings.llm_max_retries + 1} "
                              f"time(s); last: {describe(last_error)}")
