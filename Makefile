@@ -6,23 +6,38 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test setup-run setup-test clean
+.PHONY: run test setup-run setup-test translations browser screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# Compiled message catalogues (English/Chinese) for the web interface.
+translations: $(BIN)/python
+	$(BIN)/python -m babel.messages.frontend compile --statistics -d api/web/translations
+
 setup-run: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[run]"
+	$(MAKE) --no-print-directory translations
 
-setup-test: $(BIN)/python
+# Debian's Chromium + ChromeDriver for the browser tests, installed when missing and allowed.
+browser:
+	@sh tools/install_browser.sh
+
+setup-test: $(BIN)/python browser
 	$(BIN)/pip install --quiet -e ".[run,test]"
+	$(MAKE) --no-print-directory translations
 
 run: setup-run
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port $(PORT)
 
 test: setup-test
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Screenshots of every page (light/dark, English/Chinese) into docs/ui/, taken by the browser tests.
+screenshots: setup-test
+	C2XC_SCREENSHOT_DIR=$(CURDIR)/docs/ui PATH="$(CURDIR)/$(BIN):$$PATH" \
+		$(BIN)/python -m pytest tests/test_web_ui.py -q
 
 clean:
 	rm -rf $(VENV) build *.egg-info

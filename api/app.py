@@ -10,10 +10,23 @@ import logging
 from flask import Flask, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
-from api import API_VERSION, __version__, batches, debug, events, evidence, health, runs, system
+from api import (
+    API_VERSION,
+    __version__,
+    batches,
+    debug,
+    events,
+    evidence,
+    health,
+    runs,
+    structures,
+    system,
+)
 from api.config import ApiSettings, load_api_settings
-from api.context import Services
+from api.context import Services, StreamState
 from api.errors import EnvelopeApi, register_error_handlers
+from api.event_stream import CommitWatcher, RunFeeds, StreamSlots
+from api.web import init_web
 from core.settings import load_run_settings, load_worker_settings
 from store.db import Database
 from store.migrations import migrate
@@ -46,21 +59,25 @@ def _serve_docs_assets(app: Flask) -> None:
 
 def create_app(settings: ApiSettings | None = None) -> Flask:
     settings = settings or load_api_settings()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # the web blueprint serves its own static files
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     _openapi_config(app)
     database = Database(settings.sqlite_path)
     migrate(database.connection())
+    streams = StreamState(watcher=CommitWatcher(database, settings.streams.poll_s),
+                          slots=StreamSlots(settings.streams.max_streams), feeds=RunFeeds())
+
     app.extensions["c2xc"] = Services(database=database, api_settings=settings,
                                       run_settings=load_run_settings(),
-                                      worker_settings=load_worker_settings())
+                                      worker_settings=load_worker_settings(), streams=streams)
     api = EnvelopeApi(app)
     register_error_handlers(app)
-    modules = [health, batches, runs, events, evidence, system]
+    modules = [health, batches, runs, events, evidence, system, structures]
     if settings.enable_debug_endpoints:
         modules.append(debug)
     for module in modules:
         api.register_blueprint(module.blp, url_prefix=PREFIX)
     _serve_docs_assets(app)
+    init_web(app)
     logging.getLogger("c2xc.api").info("API ready on database %s", settings.sqlite_path)
     return app

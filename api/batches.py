@@ -43,10 +43,15 @@ class Batches(MethodView):
         headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
         return result.body, result.status, headers
 
+    @blp.etag
     @blp.arguments(BatchListArgsSchema, location="query")
     @blp.response(200, BatchListSchema)
     def get(self, args):
-        """List batches, newest first; filter by `status` and `q`."""
+        """List batches, newest first; filter by `status` and `q`.
+
+        Carries an `ETag`; a poller that sends it back as `If-None-Match`
+        gets `304 Not Modified` while nothing in the page changed.
+        """
         items, next_cursor, has_more = batches.list_batches(
             conn(), status=args.get("status"), q=args.get("q"), limit=args["limit"],
             cursor=args.get("cursor"))
@@ -55,6 +60,7 @@ class Batches(MethodView):
 
 @blp.route("/batches/<string:batch_id>")
 class BatchDetail(MethodView):
+    @blp.etag
     @blp.response(200, BatchSchema)
     @blp.alt_response(404, description="no such batch")
     def get(self, batch_id):

@@ -24,18 +24,28 @@ class OverridePolicy:
 
 
 @dataclass(frozen=True)
+class StreamSettings:
+    """Live event streams (SSE), per API worker process."""
+
+    max_streams: int = 32          # open streams per process; more is a 503
+    keepalive_s: float = 15.0      # a comment line at least this often
+    poll_s: float = 0.05           # how often the process looks for new commits
+    max_age_s: float = 3600.0      # a stream ends after this; the browser resumes it
+
+
+@dataclass(frozen=True)
 class ApiSettings:
     sqlite_path: str
     max_body_bytes: int
     enable_debug_endpoints: bool
     idempotency_ttl_s: float
     override_policy: OverridePolicy
+    streams: StreamSettings = StreamSettings()
 
 
 def load_api_settings() -> ApiSettings:
     return ApiSettings(
         sqlite_path=load_sqlite_path(),
-
         max_body_bytes=env_int("C2XC_MAX_BODY_BYTES", 256 * 1024, minimum=1024),
         enable_debug_endpoints=env_bool("C2XC_ENABLE_DEBUG_ENDPOINTS", False),
         idempotency_ttl_s=env_float("C2XC_IDEMPOTENCY_TTL_S", 24 * 3600.0, minimum=1.0),
@@ -43,5 +53,11 @@ def load_api_settings() -> ApiSettings:
             allowed_fields=env_list("C2XC_ALLOWED_OVERRIDES"),
             allowed_llm_base_urls=tuple(u.rstrip("/") for u in env_list("C2XC_ALLOWED_LLM_BASE_URLS")),
             allowed_kb_roots=env_list("C2XC_ALLOWED_KB_ROOTS"),
+        ),
+        streams=StreamSettings(
+            max_streams=env_int("C2XC_STREAMS_PER_WORKER", 32, minimum=1),
+            keepalive_s=min(15.0, env_float("C2XC_STREAM_KEEPALIVE_S", 15.0, minimum=0.05)),
+            poll_s=env_float("C2XC_STREAM_POLL_S", 0.05, minimum=0.005),
+            max_age_s=env_float("C2XC_STREAM_MAX_AGE_S", 3600.0, minimum=1.0),
         ),
     )

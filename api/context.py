@@ -11,8 +11,16 @@ from dataclasses import dataclass
 from flask import current_app
 
 from api.config import ApiSettings
+from api.event_stream import CommitWatcher, RunFeeds, StreamSlots
 from core.settings import RunSettings, WorkerSettings
 from store.db import Database
+
+
+@dataclass(frozen=True)
+class StreamState:
+    watcher: CommitWatcher
+    slots: StreamSlots
+    feeds: RunFeeds
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,7 @@ class Services:
     api_settings: ApiSettings
     run_settings: RunSettings
     worker_settings: WorkerSettings
+    streams: StreamState
 
 
 def services() -> Services:

@@ -64,6 +64,9 @@ class EnvelopeApi(Api):
 
     def handle_http_exception(self, error: HTTPException):
         status = error.code or 500
+        if status == 304:  # ETag matched (If-None-Match): not an error, and no body
+            return error.get_response()
+
         data = getattr(error, "data", None) or {}
         details = {}
         message = _MESSAGE_BY_STATUS.get(status, error.description or error.name)

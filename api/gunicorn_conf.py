@@ -1,10 +1,21 @@
-"""gunicorn settings: bind from C2XC_HOST and $PORT/C2XC_PORT, sync workers.
+"""gunicorn settings: bind from C2XC_HOST and $PORT/C2XC_PORT, threaded workers.
 
-Sync workers suit this API: every request is a short SQLite read or write,
-and each worker process opens its own connection after the fork. Values come
-from :func:`core.settings.load_web_settings`, so a bad one stops gunicorn
-with one clear line before it binds.
+``gthread`` workers: each request runs on a thread of a worker process's
+pool, so a long-lived event stream (SSE) holds one thread, not a whole
+process. Each process serves at most ``C2XC_STREAMS_PER_WORKER`` streams
+(default 32) out of ``C2XC_WEB_THREADS`` threads (default 40): the remaining
+threads always serve ordinary requests, and a stream over the limit is a 503.
+Every request is a short SQLite read or write on the thread's own
+connection (``store.db.Database`` keys connections by process and thread).
+
+On SIGTERM the worker stops accepting, open streams end within one poll
+(``api.event_stream.SHUTDOWN``) so shutdown does not wait for them, and
+in-flight requests get ``graceful_timeout`` to finish.
+
+Values come from :func:`core.settings.load_web_settings`, so a bad one stops
+gunicorn with one clear line before it binds.
 """
+import signal
 import sys
 
 from core.errors import ConfigError
@@ -18,10 +29,25 @@ except ConfigError as exc:
 
 bind = f"{_web.host}:{_web.port}"
 workers = _web.workers
-worker_class = "sync"
+worker_class = "gthread"
+threads = _web.threads
 timeout = 30
 graceful_timeout = 10
 accesslog = "-"
 errorlog = "-"
 # Never log request headers: Authorization or keys could be among them.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+
+def post_worker_init(worker):
+    """Let open event streams end at once when this worker is asked to stop."""
+    from api.event_stream import SHUTDOWN
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        previous = signal.getsignal(signum)
+
+        def stop_streams_then(sig, frame, previous=previous):
+            SHUTDOWN.set()
+            if callable(previous):
+                previous(sig, frame)
+        signal.signal(signum, stop_streams_then)

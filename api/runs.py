@@ -26,10 +26,14 @@ blp = Blueprint("runs", __name__, description="Runs and their output")
 
 @blp.route("/runs")
 class Runs(MethodView):
+    @blp.etag
     @blp.arguments(RunListArgsSchema, location="query")
     @blp.response(200, RunListSchema)
     def get(self, args):
-        """List runs in queue order (oldest first); filter by `batch_id` and `status`."""
+        """List runs in queue order (oldest first); filter by `batch_id` and `status`.
+
+        Carries an `ETag` (send it back as `If-None-Match`: `304` while unchanged).
+        """
         items, next_cursor, has_more = runs.list_runs(
             conn(), batch_id=args.get("batch_id"), status=args.get("status"),
             limit=args["limit"], cursor=args.get("cursor"))
@@ -38,6 +42,7 @@ class Runs(MethodView):
 
 @blp.route("/runs/<string:run_id>")
 class RunDetail(MethodView):
+    @blp.etag
     @blp.response(200, RunSchema)
     @blp.alt_response(404, description="no such run")
     def get(self, run_id):

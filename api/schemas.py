@@ -233,7 +233,36 @@ class ModifierChecksSchema(ma.Schema):
         "description": "the small-molecule limits the structures were checked against"})
 
 
+class StructureArgsSchema(StrictSchema):
+    smiles = fields.String(required=True, validate=validate.Length(1, 300))
+    theme = fields.String(load_default="light", validate=validate.OneOf(["light", "dark"]))
+
+
+class KnowledgeBaseStatusSchema(ma.Schema):
+    name = fields.String(required=True)
+    variable = fields.String(required=True, metadata={"description": "the setting naming its folder"})
+    directory = fields.String(required=True)
+    ready = fields.Boolean(required=True)
+    problem = fields.String(allow_none=True, required=True)
+    documents = fields.Integer(allow_none=True)
+    chunk_token_size = fields.Integer(allow_none=True)
+    tokenizer = fields.String(allow_none=True)
+    embedding = fields.Dict(allow_none=True)
+
+
+class SystemConfigSchema(ma.Schema):
+    versions = fields.Dict(required=True)
+    run = fields.Dict(required=True, metadata={"description": "the run settings new batches "
+                                               "get (secret-free: the key variable's name only)"})
+    llm_api_key_set = fields.Boolean(required=True)
+    normal_runs = fields.Dict(required=True, metadata={
+        "description": "{ready, missing}: what POST /batches would refuse a normal run for"})
+    knowledge_bases = fields.List(fields.Nested(KnowledgeBaseStatusSchema), required=True)
+    streams = fields.Dict(required=True)
+
+
 class CancelBodySchema(StrictSchema):
+
 
     reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
@@ -265,10 +294,31 @@ class EventSchema(ma.Schema):
     created_at = fields.Float(required=True)
     event_type = fields.String(required=True)
     payload_bytes = fields.Integer(required=True)
+    cursor = fields.String(metadata={"description": "pass as `cursor` (list) or `after` (stream) "
+                                     "to continue right after this event"})
     payload = fields.Raw(metadata={"description": "only with include_payload=true; always on detail"})
 
 
+
 EventListSchema = list_schema(EventSchema, "EventList")
+
+
+class EventStreamArgsSchema(StrictSchema):
+    event_type = fields.List(fields.String(validate=validate.Length(1, 64)),
+                             validate=validate.Length(max=20),
+                             metadata={"description": "repeatable; only these types"})
+    after = fields.String(validate=validate.Length(1, 512),
+                          metadata={"description": "continue after this cursor (an event's SSE id "
+                                    "or a list page's next_cursor)"})
+
+
+class LastEventIdHeaderSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    last_event_id = fields.String(data_key="Last-Event-ID", validate=validate.Length(max=512),
+                                  metadata={"description": "sent by browsers on reconnect"})
+
 
 
 class EvidenceListArgsSchema(PageArgsSchema):

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from store import events
 from store.cancels import ALREADY_FINISHED, ALREADY_REQUESTED, CancelOutcome
+from store.cursor import encode_cursor
 from store.records import Event, EvidenceItem, Run, RunOutput
 
 _CANCEL_MESSAGES = {
@@ -29,8 +31,10 @@ def run_dict(run: Run) -> dict[str, Any]:
 
 
 def event_dict(event: Event, with_payload: bool) -> dict[str, Any]:
+    """A list item; ``cursor`` continues a list (or a stream) right after this event."""
     item = {"event_id": event.event_id, "run_id": event.run_id, "created_at": event.created_at,
-            "event_type": event.event_type, "payload_bytes": event.payload_bytes}
+            "event_type": event.event_type, "payload_bytes": event.payload_bytes,
+            "cursor": encode_cursor(events.CURSOR_KIND, event.seq)}
     if with_payload:
         item["payload"] = event.payload
     return item

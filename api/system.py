@@ -1,14 +1,17 @@
-"""`/system/worker`: is a worker alive, what is it doing, how long is the queue."""
+"""`/system/worker` and `/system/config`: worker liveness, queue, versions, configuration."""
 from __future__ import annotations
 
 import time
 
 from flask.views import MethodView
 
+from api import API_VERSION, __version__
 from api.blueprint import Blueprint
 from api.context import conn, services
-from api.schemas import WorkerStatusSchema
-from store import workers
+from api.schemas import SystemConfigSchema, WorkerStatusSchema
+from core.kb_folder import folder_status
+from core.preflight import missing_for_normal_run
+from store import migrations, workers
 from store.db import read_transaction
 
 blp = Blueprint("system", __name__, description="Worker liveness and queue")
@@ -42,3 +45,31 @@ class WorkerStatus(MethodView):
                 "queue": {"runs_by_status": runs_by_status, "batches_by_status": batches_by_status},
                 "startup": {"reconciled_running_runs":
                             latest.reconciled_running_runs if latest else None}}
+
+
+@blp.route("/system/config")
+class SystemConfig(MethodView):
+    @blp.response(200, SystemConfigSchema)
+    @blp.alt_response(503, description="the database is unavailable")
+
+    def get(self):
+        """The non-secret configuration, versions, and whether normal runs can start.
+
+        Knowledge bases are checked as the preflight checks them (folder,
+        LightRAG files, embedding); no secret is ever included.
+        """
+        s = services()
+        run = s.run_settings
+        missing = missing_for_normal_run(run)
+        return {
+            "versions": {"service": __version__, "api": API_VERSION,
+                         "db_schema": migrations.current_version(conn()),
+                         "code_schema": migrations.LATEST_VERSION},
+            "run": run.snapshot(), "llm_api_key_set": bool(run.api_key),
+            "normal_runs": {"ready": not missing, "missing": missing},
+            "knowledge_bases": [folder_status(name, directory, run.embedding_model,
+                                              run.embedding_dim)
+                                for name, directory in run.kb_dirs().items()],
+            "streams": {"max_per_api_worker": s.api_settings.streams.max_streams,
+                        "keepalive_s": s.api_settings.streams.keepalive_s},
+        }

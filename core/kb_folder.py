@@ -91,7 +91,27 @@ def recorded_namespace(metadata: dict[str, Any]) -> str | None:
     return LEGACY_KB_NAMES.get(name, name) if name else None
 
 
+def folder_status(namespace: str, working_dir: str, model: str, dim: int) -> dict[str, Any]:
+    """What an operator needs to know about a configured KB folder (no LightRAG needed)."""
+    problem = folder_problem(working_dir, model, dim)
+    status: dict[str, Any] = {"name": namespace, "variable": KB_DIR_VARIABLES[namespace],
+                              "directory": working_dir, "ready": problem is None,
+                              "problem": problem, "documents": None, "chunk_token_size": None,
+                              "tokenizer": None, "embedding": None}
+    if working_dir and Path(working_dir).is_dir():
+        try:
+            metadata = read_metadata(working_dir)
+        except KbError:
+            return status
+        documents = metadata.get("documents") or {}
+        status.update(documents=sum(1 for d in documents.values() if d.get("status") == "processed"),
+                      chunk_token_size=metadata.get("chunk_token_size"),
+                      tokenizer=metadata.get("tokenizer"), embedding=metadata.get("embedding"))
+    return status
+
+
 def document_sources(metadata: dict[str, Any]) -> dict[str, str]:
+
 
     """LightRAG file path -> DOI, for the documents the builder recorded one for."""
     return {path: entry["doi"] for path, entry in (metadata.get("sources") or {}).items()

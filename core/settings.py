@@ -98,6 +98,7 @@ class WebSettings:
     host: str
     port: int
     workers: int
+    threads: int
 
 
 def load_run_settings() -> RunSettings:
@@ -149,7 +150,9 @@ def load_web_settings() -> WebSettings:
     if not port.isdigit() or int(port) > 65535:
         raise ConfigError(f"PORT/C2XC_PORT={port!r} is not a TCP port (0-65535)")
     return WebSettings(host=env_str("C2XC_HOST", "127.0.0.1"), port=int(port),
-                       workers=env_int("C2XC_WEB_WORKERS", 2, minimum=1))
+                       workers=env_int("C2XC_WEB_WORKERS", 2, minimum=1),
+                       threads=env_int("C2XC_WEB_THREADS", 40, minimum=2))
+
 
 
 def load_log_level() -> str:

@@ -107,7 +107,14 @@ def list_events(conn: sqlite3.Connection, run_id: str, *, limit: int, cursor: st
     return [_event_from_row(row, include_payload) for row in items], next_cursor, has_more
 
 
+def last_seq(conn: sqlite3.Connection, run_id: str) -> int:
+    """The order key of the run's newest event (0 if it has none)."""
+    row = conn.execute("SELECT MAX(seq) FROM events WHERE run_id = ?", (run_id,)).fetchone()
+    return row[0] or 0
+
+
 def get_event(conn: sqlite3.Connection, run_id: str, event_id: str) -> Event:
+
     row = conn.execute(
         "SELECT e.*, p.payload_json FROM events e JOIN event_payloads p ON p.event_seq = e.seq"
         " WHERE e.event_id = ? AND e.run_id = ?", (event_id, run_id)).fetchone()

@@ -61,7 +61,7 @@ def test_unknown_things_are_404(service, path):
 
 def test_unknown_url_outside_the_api_is_404_too(service):
     root = service.base_url.rsplit("/api/v1", 1)[0]
-    _assert_envelope(requests.get(f"{root}/favicon.ico", timeout=10), 404, "not_found")
+    _assert_envelope(requests.get(f"{root}/no-such-page", timeout=10), 404, "not_found")
 
 
 @pytest.mark.parametrize("method, path", [("DELETE", "/batches"), ("PUT", "/runs"),

@@ -11,7 +11,10 @@ EXPECTED = {
     ("/api/v1/runs/{run_id}/cancel", "post"), ("/api/v1/runs/{run_id}/events", "get"),
     ("/api/v1/runs/{run_id}/events/{event_id}", "get"), ("/api/v1/runs/{run_id}/evidence", "get"),
     ("/api/v1/runs/{run_id}/evidence/{alias}", "get"), ("/api/v1/system/worker", "get"),
+    ("/api/v1/runs/{run_id}/events/stream", "get"), ("/api/v1/runs/{run_id}/modifier_checks", "get"),
+    ("/api/v1/structures/svg", "get"), ("/api/v1/system/config", "get"),
 }
+
 
 
 @pytest.fixture(scope="module")

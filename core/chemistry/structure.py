@@ -148,6 +148,9 @@ def structure_svg(smiles: str, width: int = 240, height: int = 180, dark: bool =
     drawer = rdMolDraw2D.MolDraw2DSVG(width, height)
     options = drawer.drawOptions()
     options.clearBackground = False
+    options.fixedBondLength = 26  # one scale for every molecule: small ones are not blown up
+    options.padding = 0.08
+
     if dark:
         options.setBackgroundColour((0, 0, 0, 0))
         options.updateAtomPalette({6: (0.9, 0.9, 0.9)})

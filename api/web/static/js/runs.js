@@ -1,0 +1,179 @@
+// Runs (home page): create a batch, and watch batches and their runs without reloading.
+// Statuses are refreshed by conditional polling (ETag): an unchanged list costs a 304.
+import {
+  TERMINAL, ago, api, clear, confirmLlmCall, every, formatTime, h, newKey, showRequestError,
+  statusBadge, t, toast,
+} from "./common.js";
+
+const PAGE_SIZE = 20;
+const POLL_MS = 2000;
+const HIDDEN_KEY = "c2xc.hidden-batches";
+
+const form = document.getElementById("batch-form");
+const list = document.getElementById("batch-list");
+const statusFilter = document.getElementById("status-filter");
+const showHidden = document.getElementById("show-hidden");
+const loadMore = document.getElementById("load-more");
+const formError = document.getElementById("form-error");
+
+const state = { batches: new Map(), order: [], runs: new Map(), runTags: new Map(),
+                listTag: null, cursor: null };
+let formKey = newKey(); // one Idempotency-Key per filled-in form: a double click creates one batch
+
+function hidden() {
+  try { return new Set(JSON.parse(localStorage.getItem(HIDDEN_KEY) || "[]")); } catch (e) { return new Set(); }
+}
+
+function setHidden(batchId, hide) {
+  const ids = hidden();
+  if (hide) ids.add(batchId); else ids.delete(batchId);
+  try { localStorage.setItem(HIDDEN_KEY, JSON.stringify([...ids])); } catch (e) { /* not remembered */ }
+  render();
+}
+
+function runChip(run) {
+  return h("li", {}, h("a", { class: `run-chip status-${run.status}`, href: `/runs/${run.run_id}` },
+    h("span", { text: t("run.number", { n: run.run_index + 1 }) }), " ", statusBadge(run.status),
+    run.cancel_requested && !TERMINAL.has(run.status) ? h("span", { class: "tag", text: t("run.cancel_requested") }) : null));
+}
+
+function batchCard(batch) {
+  const isHidden = hidden().has(batch.batch_id);
+  const runs = state.runs.get(batch.batch_id) || [];
+  return h("li", { class: `card batch${isHidden ? " is-hidden" : ""}`, dataset: { batchId: batch.batch_id } },
+    h("div", { class: "batch-head" },
+      statusBadge(batch.status),
+      h("span", { class: "tag", text: batch.dry_run ? t("mode.dry_run") : t("mode.normal") }),
+      h("time", { datetime: new Date(batch.created_at * 1000).toISOString(), title: formatTime(batch.created_at),
+                  text: ago(batch.created_at) }),
+      h("span", { class: "muted", text: t("batch.shape", { runs: batch.n_runs, recipes: batch.recipes_per_run }) }),
+      h("button", { type: "button", class: "ghost small", onclick: () => setHidden(batch.batch_id, !isHidden),
+                    text: isHidden ? t("batch.unhide") : t("batch.hide") })),
+    h("p", { class: "request-text clamp", text: batch.user_request }),
+    h("ol", { class: "run-chips", aria: { label: t("batch.runs") } }, runs.map(runChip)));
+}
+
+const cards = new Map(); // batch id -> {signature, element}: unchanged cards are kept as they are
+
+function render() {
+  const hide = hidden();
+  const visible = state.order.map((id) => state.batches.get(id))
+    .filter((batch) => showHidden.checked || !hide.has(batch.batch_id));
+  const wanted = visible.map((batch) => {
+    const signature = JSON.stringify([batch, state.runs.get(batch.batch_id), hide.has(batch.batch_id)]);
+    const known = cards.get(batch.batch_id);
+    if (known && known.signature === signature) return known.element;
+    const element = batchCard(batch);
+    const hadFocus = known && known.element.contains(document.activeElement);
+    if (known) known.element.replaceWith(element);
+    cards.set(batch.batch_id, { signature, element });
+    if (hadFocus) element.querySelector("button")?.focus();
+    return element;
+  });
+  for (const [id, card] of cards) {
+    if (!wanted.includes(card.element)) { card.element.remove(); cards.delete(id); }
+  }
+  wanted.forEach((element, index) => {
+    if (list.children[index] !== element) list.insertBefore(element, list.children[index] || null);
+  });
+  document.getElementById("empty-list").hidden = visible.length > 0;
+  loadMore.hidden = !state.cursor;
+}
+
+
+async function refreshRuns(batch) {
+  const reply = await api(`/runs?batch_id=${encodeURIComponent(batch.batch_id)}&limit=5`,
+                          { etag: state.runTags.get(batch.batch_id) });
+  if (!reply.ok || reply.notModified) return false;
+  state.runs.set(batch.batch_id, reply.data.items);
+  state.runTags.set(batch.batch_id, reply.etag);
+  return true;
+}
+
+function listQuery(cursor) {
+  const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  if (statusFilter.value) params.set("status", statusFilter.value);
+  if (cursor) params.set("cursor", cursor);
+  return `/batches?${params}`;
+}
+
+async function loadFirstPage(force = false) {
+  const reply = await api(listQuery(), { etag: force ? null : state.listTag });
+  if (!reply.ok) {
+    if (reply.status === 0) toast(t("error.unreachable"), "error");
+    return;
+  }
+  let changed = false;
+  if (!reply.notModified) {
+    state.listTag = reply.etag;
+    const firstIds = reply.data.items.map((b) => b.batch_id);
+    for (const batch of reply.data.items) state.batches.set(batch.batch_id, batch);
+    if (force) {
+      state.order = firstIds;
+      state.cursor = reply.data.next_cursor;
+    } else {
+      state.order = [...firstIds, ...state.order.filter((id) => !firstIds.includes(id))];
+    }
+    changed = true;
+  }
+  const open = state.order.map((id) => state.batches.get(id))
+    .filter((b) => !TERMINAL.has(b.status) || !state.runs.has(b.batch_id) ||
+      state.runs.get(b.batch_id).some((r) => !TERMINAL.has(r.status)));
+  const updated = await Promise.all(open.map(refreshRuns));
+  if (changed || updated.some(Boolean)) render();
+}
+
+async function loadNextPage() {
+  const reply = await api(listQuery(state.cursor));
+  if (!reply.ok) return toast(reply.error.message, "error");
+  for (const batch of reply.data.items) {
+    state.batches.set(batch.batch_id, batch);
+    if (!state.order.includes(batch.batch_id)) state.order.push(batch.batch_id);
+  }
+  state.cursor = reply.data.next_cursor;
+  await Promise.all(reply.data.items.map(refreshRuns));
+  render();
+}
+
+function formBody() {
+  const number = (id) => Number(document.getElementById(id).value);
+  return {
+    user_request: document.getElementById("user_request").value,
+    n_runs: number("n_runs"), recipes_per_run: number("recipes_per_run"),
+    temperature: number("temperature"), dry_run: document.getElementById("dry_run").checked,
+  };
+}
+
+async function submit(event) {
+  event.preventDefault();
+  const button = document.getElementById("create-batch");
+  if (button.disabled) return;
+  const body = formBody();
+  if (!body.dry_run && !(await confirmLlmCall(body.n_runs))) return;
+  button.disabled = true;
+  formError.hidden = true;
+  try {
+    const reply = await api("/batches", { method: "POST", body, headers: { "Idempotency-Key": formKey } });
+    if (!reply.ok) {
+      showRequestError(reply.error, { panel: formError });
+      return;
+    }
+    formKey = newKey();
+    form.reset();
+    for (const old of document.querySelectorAll(".field-error")) old.hidden = true;
+    toast(t("batch.created"), "success");
+    state.batches.set(reply.data.batch.batch_id, reply.data.batch);
+    state.order = [reply.data.batch.batch_id, ...state.order.filter((id) => id !== reply.data.batch.batch_id)];
+    state.runs.set(reply.data.batch.batch_id, reply.data.runs.map((r) => ({ ...r, cancel_requested: false })));
+    render();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+form.addEventListener("submit", submit);
+statusFilter.addEventListener("change", () => loadFirstPage(true));
+showHidden.addEventListener("change", render);
+loadMore.addEventListener("click", loadNextPage);
+await loadFirstPage(true);
+every(POLL_MS, () => loadFirstPage());

@@ -1,0 +1,276 @@
+"""The web interface in a real browser (Debian's Chromium) against the real service.
+
+gunicorn and the worker run as separate processes on a free port; dry runs
+take 0.4 s per step (``C2XC_DRY_RUN_STEP_DELAY_S``, a test-only setting) so
+a run can be watched and canceled while it runs. Nothing is mocked: every
+click goes through the page's script to the JSON API.
+"""
+import pytest
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from tests.browser import (
+    browser_or_skip,
+    screenshot,
+    severe_console_messages,
+    start_chrome,
+    use_preferences,
+    wait_for,
+)
+from tests.processes import running_service
+
+pytestmark = pytest.mark.browser
+XSS = '<img src=x onerror="window.__xss = 1"> and <script>window.__xss = 2</script>'
+
+
+@pytest.fixture(scope="module")
+def svc(tmp_path_factory):
+    browser_or_skip()
+    with running_service(tmp_path_factory.mktemp("ui"), {"C2XC_DRY_RUN_STEP_DELAY_S": "0.4"}) as procs:
+        procs.origin = procs.base_url.rsplit("/api/v1", 1)[0]
+        yield procs
+
+
+@pytest.fixture(scope="module")
+def chrome(svc):
+    driver = start_chrome()
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def browser(chrome, svc):
+    use_preferences(chrome, svc.origin)
+    chrome.set_window_size(1280, 900)
+    return chrome
+
+
+def text_of(driver, css):
+    return driver.find_element(By.CSS_SELECTOR, css).text
+
+
+def finished_run(svc, recipes=2, request="Cu-Mo dual sites for ethylene") -> str:
+    batch = svc.create_batch(recipes_per_run=recipes, user_request=request)
+    svc.wait_batch_finished(batch["batch"]["batch_id"])
+    return batch["runs"][0]["run_id"]
+
+
+def card_text(driver, request, css):
+    """Text of ``css`` in the batch card showing ``request`` (read in one step: cards are
+    redrawn when their batch changes, so a found element may go stale)."""
+    return driver.execute_script(
+        "const card = [...document.querySelectorAll('.batch')]"
+        "  .find(c => c.querySelector('.request-text').textContent === arguments[0]);"
+        "return card ? card.querySelector(arguments[1]).textContent : '';", request, css)
+
+
+def batches_named(svc, text):
+    return [b for b in svc.get("/batches", params={"q": text, "limit": 200}).json()["items"]
+            if b["user_request"] == text]
+
+
+def test_a_dry_batch_from_the_form_reaches_completed_without_a_reload(browser, svc):
+    browser.get(svc.origin + "/")
+    browser.execute_script("window.__sameDocument = true")
+    request = "Live update check: Cu-Zn pairs 铜锌"
+    browser.find_element(By.ID, "user_request").send_keys(request)
+    recipes = browser.find_element(By.ID, "recipes_per_run")
+    recipes.clear()
+    recipes.send_keys("2")
+    button = browser.find_element(By.ID, "create-batch")
+    browser.execute_script("arguments[0].click(); arguments[0].click();", button)  # a double click
+    wait_for(browser, lambda d: "completed" in card_text(d, request, ".batch-head .badge"), timeout=30,
+             message="the batch to complete on the page")
+
+    assert browser.execute_script("return window.__sameDocument") is True  # no reload
+    assert len(batches_named(svc, request)) == 1  # the double click created one batch
+    screenshot(browser, "runs-light-en")
+
+
+def test_the_form_works_from_the_keyboard_alone(browser, svc):
+    browser.get(svc.origin + "/")
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)  # the skip link comes first
+    assert browser.switch_to.active_element.text in ("Skip to content",)
+    for _ in range(12):
+        if browser.switch_to.active_element.get_attribute("id") == "user_request":
+            break
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+    field = browser.switch_to.active_element
+    assert field.get_attribute("id") == "user_request"
+    field.send_keys("Typed without a mouse")
+    for _ in range(12):
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+        if browser.switch_to.active_element.get_attribute("id") == "create-batch":
+            break
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    wait_for(browser, lambda d: batches_named(svc, "Typed without a mouse"), message="the batch")
+
+
+def test_a_citation_chip_opens_its_evidence_with_source_and_text(browser, svc):
+    run_id = finished_run(svc)
+    browser.get(f"{svc.origin}/runs/{run_id}")
+    chip = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".recipe .chip"),
+                    message="citation chips")[0]
+    alias = chip.text
+    chip.click()
+    dialog = browser.find_element(By.ID, "evidence-dialog")
+    wait_for(browser, lambda d: "DRY RUN placeholder" in d.find_element(By.ID, "evidence-text").text,
+             message="the chunk text")
+    assert dialog.is_displayed() and alias in text_of(browser, "#evidence-title")
+    facts = text_of(browser, "#evidence-facts")
+    assert "dry-run-placeholder-kb_" in facts and ("Principles" in facts or "Modulation" in facts)
+    expected = svc.get(f"/runs/{run_id}/evidence/{alias}").json()["content"]
+    assert text_of(browser, "#evidence-text") == expected
+    screenshot(browser, "run-evidence-light-en")
+    browser.find_element(By.CSS_SELECTOR, "#evidence-dialog button[value=close]").click()
+    assert not dialog.is_displayed()
+
+
+def test_the_trace_filters_to_llm_calls_and_opens_a_payload(browser, svc):
+    run_id = finished_run(svc)
+    browser.get(f"{svc.origin}/runs/{run_id}#trace")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#trace-list .event"), message="events")
+    browser.find_element(By.CSS_SELECTOR, ".preset[data-preset=llm]").click()
+    wait_for(browser, lambda d: {e.get_attribute("data-event-type") for e in
+                                 d.find_elements(By.CSS_SELECTOR, "#trace-list .event")}
+             == {"llm_request", "llm_response"}, message="only LLM events")
+    first = browser.find_element(By.CSS_SELECTOR, "#trace-list .event .event-toggle")
+    first.click()
+    payload = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#trace-list .event pre.json"),
+                       message="the payload")
+    assert '"placeholder": true' in payload.text
+    assert first.get_attribute("aria-expanded") == "true"
+
+
+def test_canceling_a_running_run_from_its_page(browser, svc):
+    run_id = svc.create_batch(recipes_per_run=1)["runs"][0]["run_id"]
+    browser.get(f"{svc.origin}/runs/{run_id}")
+    wait_for(browser, lambda d: "running" in text_of(d, "#run-status"), message="the run to start")
+    browser.find_element(By.ID, "cancel-run").click()
+    wait_for(browser, lambda d: "canceled" in text_of(d, "#run-status"), message="the run to end canceled")
+    assert svc.run(run_id)["status"] == "canceled"
+    assert "The run was canceled" in text_of(browser, "#output-state")
+
+
+def test_re_run_queues_the_same_parameters_and_opens_the_new_run(browser, svc):
+    run_id = finished_run(svc, recipes=1, request="Re-run me")
+    browser.get(f"{svc.origin}/runs/{run_id}")
+    wait_for(browser, lambda d: d.find_element(By.ID, "rerun").is_displayed(), message="the re-run button")
+    browser.find_element(By.ID, "rerun").click()
+    wait_for(browser, lambda d: "/runs/" in d.current_url and run_id not in d.current_url,
+             message="the new run's page")
+    new_id = browser.current_url.rsplit("/", 1)[-1].split("#")[0]
+    new_batch = svc.get(f"/batches/{svc.run(new_id)['batch_id']}").json()
+    assert (new_batch["user_request"], new_batch["recipes_per_run"], new_batch["dry_run"]) == \
+        ("Re-run me", 1, True)
+    wait_for(browser, lambda d: "completed" in text_of(d, "#run-status"), timeout=30,
+             message="the new run to complete")
+
+
+def test_switching_to_chinese_and_back_is_remembered(browser, svc):
+    browser.get(svc.origin + "/")
+    browser.find_element(By.ID, "lang-toggle").click()
+    wait_for(browser, lambda d: d.execute_script("return document.documentElement.lang") == "zh-CN",
+             message="the Chinese page")
+    assert "新建批次" in text_of(browser, "#new-batch-title")
+    browser.get(svc.origin + "/system")  # remembered across pages
+    assert "系统" in text_of(browser, "main h1")
+    browser.find_element(By.ID, "lang-toggle").click()
+    wait_for(browser, lambda d: d.execute_script("return document.documentElement.lang") == "en",
+             message="the English page")
+    assert "System" in text_of(browser, "main h1")
+
+
+def test_markup_in_a_request_shows_as_text_and_runs_no_script(browser, svc):
+    run_id = finished_run(svc, recipes=1, request=XSS)
+    browser.get(svc.origin + "/")
+    wait_for(browser, lambda d: card_text(d, XSS, ".request-text") == XSS, message="the batch")
+    assert browser.execute_script("return document.querySelectorAll('.batch img, .batch script').length") == 0
+
+    browser.get(f"{svc.origin}/runs/{run_id}")
+    wait_for(browser, lambda d: XSS in text_of(d, "#run-request"), message="the request on the run page")
+    assert browser.find_elements(By.CSS_SELECTOR, "#run-request img, #run-request script") == []
+    assert browser.execute_script("return window.__xss") is None
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.text
+
+
+def test_a_normal_run_asks_first_then_lists_what_is_missing(browser, svc):
+    browser.get(svc.origin + "/")
+    browser.find_element(By.ID, "user_request").send_keys("A normal run without knowledge bases")
+    browser.find_element(By.ID, "dry_run").click()  # off: this would call the LLM
+    browser.find_element(By.ID, "create-batch").click()
+    dialog = wait_for(browser, lambda d: d.find_element(By.ID, "confirm-dialog").is_displayed()
+                      and d.find_element(By.ID, "confirm-dialog"), message="the confirmation")
+    assert "LLM" in dialog.text
+    dialog.find_element(By.CSS_SELECTOR, "button[value=cancel]").click()
+    assert not batches_named(svc, "A normal run without knowledge bases")  # nothing sent
+    browser.find_element(By.ID, "create-batch").click()
+    wait_for(browser, lambda d: d.find_element(By.ID, "confirm-dialog").is_displayed(), message="dialog")
+    browser.find_element(By.ID, "confirm-go").click()
+    panel = wait_for(browser, lambda d: d.find_element(By.ID, "form-error").is_displayed()
+                     and d.find_element(By.ID, "form-error"), message="the 503 panel")
+    for name in ("LIGHTRAG_KB_PRINCIPLES_DIR", "LIGHTRAG_KB_MODULATION_DIR", "OPENAI_API_KEY"):
+        assert name in panel.text
+    assert not batches_named(svc, "A normal run without knowledge bases")
+    screenshot(browser, "runs-preflight-light-en")
+
+
+def test_with_the_network_cut_the_page_loads_every_asset_from_its_own_origin(svc):
+    run_id = finished_run(svc)
+    driver = start_chrome(offline=True)  # no host resolves but 127.0.0.1
+    try:
+        driver.get(f"{svc.origin}/runs/{run_id}")
+        wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "img.structure"), message="recipes")
+        wait_for(driver, lambda d: d.execute_script(
+            "return [...document.images].every(i => i.complete && i.naturalWidth > 0)"), message="images")
+        origins = driver.execute_script(
+            "return performance.getEntriesByType('resource').map(e => new URL(e.name).origin)")
+        assert origins and set(origins) == {svc.origin}
+        assert driver.execute_script(
+            "return getComputedStyle(document.querySelector('.card')).borderRadius") == "10px"
+        assert severe_console_messages(driver) == []  # no failed load, no CSP violation
+    finally:
+        driver.quit()
+
+
+@pytest.mark.parametrize("path", ["/", "/runs/{run}", "/system"])
+def test_every_page_fits_a_phone_screen(browser, svc, path):
+    run_id = finished_run(svc, recipes=3)
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+    try:
+        browser.get(svc.origin + path.format(run=run_id))
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "main .card"), message="content")
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 1, f"{path} scrolls sideways by {overflow}px at 390 px wide"
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+PAGES = {"runs": "/", "run": "/runs/{run}", "trace": "/runs/{run}#trace", "system": "/system"}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_page_in_both_languages_and_themes(chrome, svc, lang, theme):
+    run_id = finished_run(svc, recipes=3)
+    use_preferences(chrome, svc.origin, lang=lang, theme=theme)
+    severe_console_messages(chrome)  # drop what earlier tests logged (e.g. a 409 while running)
+    for name, path in PAGES.items():
+
+        chrome.set_window_size(1280, 900)
+        chrome.get(svc.origin + path.format(run=run_id))
+        wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, "main .card, main .event"),
+                 message=f"the {name} page")
+        if name == "run":
+            wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, ".recipe"), message="recipes")
+        assert chrome.execute_script("return document.documentElement.lang") == \
+            ("zh-CN" if lang == "zh" else "en")
+        background = chrome.execute_script("return getComputedStyle(document.body).backgroundColor")
+        assert (background == "rgb(14, 19, 24)") == (theme == "dark")
+        assert severe_console_messages(chrome) == []
+        screenshot(chrome, f"{name}-{theme}-{lang}")
