@@ -7,10 +7,12 @@ from flask.views import MethodView
 
 from api.blueprint import Blueprint
 from api.context import conn
+from api.reasoning import reasoning_tree
 from api.schemas import (
     CancelBodySchema,
     CancelResultSchema,
     ModifierChecksSchema,
+    ReasoningSchema,
     RunListArgsSchema,
     RunListSchema,
     RunOutputSchema,
@@ -19,7 +21,9 @@ from api.schemas import (
 from api.serializers import cancel_dict, modifier_checks, page_dict, run_dict
 from core.chemistry.structure import MAX_HEAVY_ATOMS, MAX_MOLECULAR_WEIGHT
 from core.errors import Conflict
-from store import cancels, runs
+from store import cancels, events, runs
+
+REASONING_EVENTS = ("recap_info", "llm_response")
 
 blp = Blueprint("runs", __name__, description="Runs and their output")
 
@@ -84,6 +88,27 @@ class ModifierChecks(MethodView):
         return {"run_id": run_id, "items": modifier_checks(_output_of(conn(), run_id)),
                 "limits": {"max_heavy_atoms": MAX_HEAVY_ATOMS,
                            "max_molecular_weight": MAX_MOLECULAR_WEIGHT}}
+
+
+@blp.route("/runs/<string:run_id>/reasoning")
+class Reasoning(MethodView):
+    @blp.response(200, ReasoningSchema)
+    @blp.alt_response(404, description="no such run")
+    def get(self, run_id):
+        """The agent's reasoning as a tree of nodes, rebuilt from the trace (also while it runs).
+
+        Each node: its role and task, its plan as first stated and as
+        revised, the rounds it acted, its repairs, its conclusion and the
+        evidence it cites, its LLM calls, tokens and time. `recipes` names,
+        for each recipe of the output, the nodes whose conclusions cite the
+        same evidence.
+        """
+        c = conn()
+        run = runs.get_run(c, run_id)
+        output = runs.get_output(c, run_id)
+        recipes = output.recipes_json.get("recipes") if output else None
+        tree = reasoning_tree(events.iter_events(c, run_id, REASONING_EVENTS), run.status, recipes)
+        return {"run_id": run_id, "run_status": run.status, **tree}
 
 
 @blp.route("/runs/<string:run_id>/cancel")

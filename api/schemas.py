@@ -261,7 +261,55 @@ class SystemConfigSchema(ma.Schema):
     streams = fields.Dict(required=True)
 
 
+class PlanRevisionSchema(ma.Schema):
+    revision = fields.Integer(allow_none=True)
+    think = fields.String(allow_none=True)
+    plan = fields.List(fields.Dict(), required=True,
+                       metadata={"description": "`{step, by}` in order, as stated"})
+    at = fields.Float(required=True)
+
+
+class ReasoningNodeSchema(ma.Schema):
+    node_id = fields.String(required=True)
+    parent_id = fields.String(allow_none=True, required=True)
+    depth = fields.Integer(required=True)
+    role = fields.String(allow_none=True, required=True)
+    task = fields.Raw(allow_none=True)
+    status = fields.String(required=True, metadata={
+        "description": "working | done | stopped (the run ended before the node concluded)"})
+    think = fields.String(allow_none=True)
+    plan = fields.List(fields.Dict(), required=True, metadata={"description": "what remains"})
+    plan_revisions = fields.List(fields.Nested(PlanRevisionSchema), required=True)
+    steps = fields.List(fields.Dict(), required=True, metadata={
+        "description": "`{action, outcome, implicit_plan, at}` per round of tool calls"})
+    repairs = fields.List(fields.Dict(), required=True)
+    result = fields.Raw(allow_none=True)
+    citations = fields.List(fields.String(), required=True)
+    llm_calls = fields.Integer(required=True)
+    prompt_tokens = fields.Integer(required=True)
+    completion_tokens = fields.Integer(required=True)
+    started_at = fields.Float(required=True)
+    ended_at = fields.Float(allow_none=True)
+    duration_s = fields.Float(allow_none=True)
+    children = fields.List(fields.String(), required=True)
+
+
+class RecipeArgumentSchema(ma.Schema):
+    rank = fields.Integer(required=True)
+    citations = fields.List(fields.String(), required=True)
+    node_ids = fields.List(fields.String(), required=True)
+
+
+class ReasoningSchema(ma.Schema):
+    run_id = fields.String(required=True)
+    run_status = fields.String(required=True)
+    nodes = fields.List(fields.Nested(ReasoningNodeSchema), required=True,
+                        metadata={"description": "in the order they started; n1 is the root"})
+    recipes = fields.List(fields.Nested(RecipeArgumentSchema), required=True)
+
+
 class CancelBodySchema(StrictSchema):
+
 
 
     reason = fields.String(allow_none=True, validate=validate.Length(max=2000))

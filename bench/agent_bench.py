@@ -50,7 +50,7 @@ def _queue(db: Database, n: int) -> list[str]:
 
 def _measure(conn, run_id: str) -> dict:
     run = runs.get_run(conn, run_id)
-    trace = events.list_events(conn, run_id, limit=200, cursor=None, include_payload=True)[0]
+    trace = events.list_events(conn, run_id, limit=100_000, cursor=None, include_payload=True)[0]
     responses = [e.payload for e in trace if e.event_type == "llm_response"]
     llm_s = sum(p["latency_ms"] for p in responses) / 1000
     kb_s = sum(e.payload["latency_ms"] for e in trace if e.event_type == "kb_query") / 1000
@@ -96,7 +96,8 @@ def _uncached_tokens(prompts: list[str]) -> int:
 
 def per_call(conn, run_id: str) -> list[dict]:
     """Prompt tokens of each LLM call of a run, split into system prompt, tool schemas, the rest."""
-    trace = events.list_events(conn, run_id, limit=200, cursor=None, include_payload=True)[0]
+    trace = events.list_events(conn, run_id, limit=100_000, cursor=None, include_payload=True,
+                               event_types=["llm_request"])[0]
     rows = []
     for step, e in enumerate(e for e in trace if e.event_type == "llm_request"):
         messages = e.payload["messages"]
@@ -109,6 +110,55 @@ def per_call(conn, run_id: str) -> list[dict]:
     return rows
 
 
+def run_workload(script: list[dict], n_runs: int, llm_latency: float, extra_env=None):
+    """Run ``n_runs`` normal runs of ``script`` in a real worker; (measures, the database, run ids).
+
+    The caller reads the database inside the ``with`` block it gets back.
+    """
+    return _Workload(script, n_runs, llm_latency, extra_env or {})
+
+
+class _Workload:
+    def __init__(self, script, n_runs, llm_latency, extra_env):
+        self.script, self.n_runs, self.latency, self.extra_env = script, n_runs, llm_latency, extra_env
+
+    def __enter__(self):
+        self._tmp = tempfile.TemporaryDirectory()
+        self._llm = FakeOpenAI(embedding_dim=64).__enter__()
+        tmp, llm = Path(self._tmp.name), self._llm
+        os.environ["OPENAI_API_KEY"] = "sk-bench"
+        kb_settings = fake_endpoint_settings(llm)
+        principles_docs, modulation_docs = documents()
+        principles = build_kb(tmp / "p", principles_docs, kb_settings, fake=llm)
+        modulation = build_kb(tmp / "m", modulation_docs, kb_settings, fake=llm)
+        db = Database(str(tmp / "bench.db"))
+        migrate(db.connection())
+        llm.script = [{**turn, "delay": self.latency} for _ in range(self.n_runs) for turn in self.script]
+        run_ids = _queue(db, self.n_runs)
+        env = {**os.environ, "C2XC_SQLITE_PATH": db.path, "OPENAI_BASE_URL": llm.base_url,
+               "C2XC_LLM_MODEL": "fake-qwen", "C2XC_EMBEDDING_MODEL": "fake-hash-64",
+               "C2XC_EMBEDDING_DIM": "64", "LIGHTRAG_KB_PRINCIPLES_DIR": principles,
+               "LIGHTRAG_KB_MODULATION_DIR": modulation, "C2XC_WORKER_POLL_S": "0.05",
+               "C2XC_LOG_LEVEL": "WARNING", **self.extra_env}
+        worker = subprocess.Popen([sys.executable, "-m", "worker"], cwd=REPO, env=env)
+        conn = db.connection()
+        deadline = time.monotonic() + 60 + self.n_runs * 10 * (1 + self.latency) * len(self.script) / 7
+        while any(runs.get_run(conn, r).status in ("queued", "running") for r in run_ids):
+            if time.monotonic() > deadline:
+                worker.kill()
+                raise SystemExit("benchmark timed out")
+            time.sleep(0.2)
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+        self.peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        self.conn, self.run_ids = conn, run_ids
+        return self
+
+    def __exit__(self, *exc):
+        self._llm.__exit__(*exc)
+        self._tmp.cleanup()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=8)
@@ -118,37 +168,10 @@ def main() -> int:
     parser.add_argument("--per-call", action="store_true",
                         help="also print the prompt tokens of each call of the first run")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, FakeOpenAI(embedding_dim=64) as llm:
-        tmp = Path(tmp)
-        os.environ["OPENAI_API_KEY"] = "sk-bench"
-        kb_settings = fake_endpoint_settings(llm)
-        principles_docs, modulation_docs = documents()
-        principles = build_kb(tmp / "p", principles_docs, kb_settings, fake=llm)
-        modulation = build_kb(tmp / "m", modulation_docs, kb_settings, fake=llm)
-        db = Database(str(tmp / "bench.db"))
-        migrate(db.connection())
-        llm.script = [{**turn, "delay": args.llm_latency}
-                      for _ in range(args.runs) for turn in conversation(args.mode)]
-
-        run_ids = _queue(db, args.runs)
-        env = {**os.environ, "C2XC_SQLITE_PATH": db.path, "OPENAI_BASE_URL": llm.base_url,
-               "C2XC_LLM_MODEL": "fake-qwen", "C2XC_EMBEDDING_MODEL": "fake-hash-64",
-               "C2XC_EMBEDDING_DIM": "64", "LIGHTRAG_KB_PRINCIPLES_DIR": principles,
-               "LIGHTRAG_KB_MODULATION_DIR": modulation, "C2XC_WORKER_POLL_S": "0.05",
-               "C2XC_LOG_LEVEL": "WARNING"}
-        worker = subprocess.Popen([sys.executable, "-m", "worker"], cwd=REPO, env=env)
-        conn = db.connection()
-        deadline = time.monotonic() + 60 + args.runs * 10 * (1 + args.llm_latency)
-        while any(runs.get_run(conn, r).status in ("queued", "running") for r in run_ids):
-            if time.monotonic() > deadline:
-                worker.kill()
-                raise SystemExit("benchmark timed out")
-            time.sleep(0.2)
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(30)
-        peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        results = [_measure(conn, r) for r in run_ids]
-        calls = per_call(conn, run_ids[0]) if args.per_call else None
+    with run_workload(conversation(args.mode), args.runs, args.llm_latency) as done:
+        results = [_measure(done.conn, r) for r in done.run_ids]
+        calls = per_call(done.conn, done.run_ids[0]) if args.per_call else None
+        peak_rss_mb = done.peak_rss_mb
     failed = [r for r in results if r["status"] != "completed"]
 
     def stat(key):

@@ -90,3 +90,20 @@ def conversation(mode: str | None = None) -> list[dict]:
         {"tool_calls": [{"name": "kb_list", "arguments": {}}]},
         {"content": json.dumps(answer)},
     ]
+
+
+def long_conversation(rounds: int) -> list[dict]:
+    """A long research session: ``rounds`` searches over both KBs, then three recipes.
+
+    For the prompt-size curve (bench/prompt_curve.py): with the whole
+    conversation resent, each call is bigger than the last; with bounded
+    node context it levels off.
+    """
+    queries = [("kb_principles", "copper molybdenum ethylene OCCO"),
+               ("kb_modulation", "mercaptobenzoic acid Zr6 CO2"),
+               ("kb_principles", "silver hydrogen evolution titania"),
+               ("kb_modulation", "trifluoroacetic hydrophobic interface"),
+               ("kb_principles", "charge separation dopant pair"),
+               ("kb_modulation", "terephthalic acid linkers CO2")]
+    research = [{"tool_calls": [_search(*queries[i % len(queries)], None)]} for i in range(rounds)]
+    return research + [conversation()[-1]]

@@ -29,6 +29,7 @@ class AgentBounds:
     max_llm_calls: int = 30
     max_tool_calls: int = 60
     max_repairs: int = 2
+    context_rounds: int = 3  # rounds of its own a node sees in full (older ones are summarised)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,8 @@ def load_run_settings() -> RunSettings:
             max_llm_calls=env_int("C2XC_AGENT_MAX_LLM_CALLS", 30, minimum=1),
             max_tool_calls=env_int("C2XC_AGENT_MAX_TOOL_CALLS", 60, minimum=1),
             max_repairs=env_int("C2XC_AGENT_MAX_REPAIRS", 2),
+            context_rounds=env_int("C2XC_AGENT_CONTEXT_ROUNDS", 3, minimum=1),
+
         ),
         dry_run_step_delay_s=env_float("C2XC_DRY_RUN_STEP_DELAY_S", 0.0),
     )

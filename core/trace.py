@@ -63,15 +63,38 @@ class RunStarted(TraceEvent):
 @dataclass(frozen=True)
 class RecapInfo(TraceEvent):
     event_type: ClassVar[str] = "recap_info"
-    summary: ClassVar[str] = "an agent step: going down into a task, acting, coming back up, repairing"
+    summary: ClassVar[str] = ("a step of a reasoning node: `down` (a node starts on its task), "
+                              "`act` (it planned or acted, and what remains), `up` (it "
+                              "concluded), `repair` (its conclusion went back to it)")
     agent: str = _field("role: `orchestrator`, `tio2_expert`, `mof_expert`")
     state: str = _field("`down`, `act`, `up` or `repair`")
     depth: int = _field("0 for the orchestrator, +1 per delegation")
-    task: Any = _field("what the role was asked", default=None)
-    plan: Any = _field("the steps it takes next", default=None)
-    result: Any = _field("what it concluded (or the validation errors, for `repair`)",
-                         default=None)
+    task: Any = _field("what the node was asked", default=None)
+    plan: Any = _field("the subtasks that remain, in order: `{step, by}`", default=None)
+    result: Any = _field("what the node concluded; for `act` the outcome of its actions; for "
+                         "`repair` the problems sent back", default=None)
     attempt: int | None = _field("repair attempt number", optional=True)
+    node_id: str | None = _field("the node (`n1` is the orchestrator's task)", optional=True)
+    parent_id: str | None = _field("the node that delegated this one", optional=True)
+    role: str | None = _field("same as `agent`", optional=True)
+    think: str | None = _field("the node's reasoning as it last stated it", optional=True)
+    action: list | None = _field("`act`: the tool calls of this round, `{tool, arguments}`",
+                                 optional=True)
+    plan_revision: int | None = _field("`act`: how many times the plan was stated (0: acting "
+                                       "without a plan)", optional=True)
+    planned: list | None = _field("`act`: the plan exactly as stated in this round, when the "
+                                  "node stated or revised it", optional=True)
+
+    def payload(self) -> dict[str, Any]:
+        data = super().payload()
+        if self.node_id is not None:
+            data.setdefault("parent_id", None)  # the root says so: it has no parent
+        return data
+
+
+    implicit_plan: bool | None = _field("`act`: true when the model acted without planning; "
+                                        "its calls stand as a one-step plan", optional=True)
+
 
 
 @dataclass(frozen=True)
@@ -91,6 +114,8 @@ class KbQuery(TraceEvent):
                                    optional=True)
     relations: list | None = _field("graph modes: `{source, target, keywords, description}`, "
                                     "at most 12", optional=True)
+    node_id: str | None = _field("the reasoning node that searched", optional=True)
+
 
 
 
@@ -131,6 +156,7 @@ class LlmRequest(TraceEvent):
     placeholder: bool | None = _field("true in a dry run", optional=True)
     purpose: str | None = _field("`retrieval_keywords` when a search asked for keywords; "
                                  "absent for the agent's own calls", optional=True)
+    node_id: str | None = _field("the reasoning node that made the call", optional=True)
 
 
 @dataclass(frozen=True)
@@ -147,6 +173,7 @@ class LlmResponse(TraceEvent):
     retry_in_s: float | None = _field("back-off before the next attempt", optional=True)
     placeholder: bool | None = _field("true in a dry run", optional=True)
     purpose: str | None = _field("as on the request", optional=True)
+    node_id: str | None = _field("as on the request", optional=True)
 
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from core.errors import LeaseLost, NotFound
 from store.cursor import decode_cursor, page
@@ -105,6 +105,18 @@ def list_events(conn: sqlite3.Connection, run_id: str, *, limit: int, cursor: st
         " ORDER BY e.seq LIMIT ?", (*params, limit + 1)).fetchall()
     items, next_cursor, has_more = page(rows, limit, CURSOR_KIND, lambda row: row["seq"])
     return [_event_from_row(row, include_payload) for row in items], next_cursor, has_more
+
+
+def iter_events(conn: sqlite3.Connection, run_id: str, event_types: Sequence[str],
+                page_size: int = 500) -> Iterator[Event]:
+    """Every event of these types, with payload, oldest first, read a page at a time."""
+    cursor = None
+    while True:
+        items, cursor, has_more = list_events(conn, run_id, limit=page_size, cursor=cursor,
+                                              event_types=event_types, include_payload=True)
+        yield from items
+        if not has_more:
+            return
 
 
 def last_seq(conn: sqlite3.Connection, run_id: str) -> int:

@@ -5,7 +5,10 @@ import pytest
 
 from store.db import Database
 from store.migrations import migrate
+from tests.agent_fixtures import SECRET
+from tests.agent_script import KB_DOIS, MODULATION_DOCS, PRINCIPLES_DOCS
 from tests.fake_openai import FakeOpenAI
+from tests.kb_fixtures import build_kb, fake_endpoint_settings
 from tests.processes import ServiceProcesses, running_service
 
 
@@ -65,3 +68,19 @@ def fake_llm():
     """The fake OpenAI-compatible server on 127.0.0.1 (64-dim embeddings), one per test module."""
     with FakeOpenAI(embedding_dim=64) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def llm(fake_llm):
+    return fake_llm
+
+
+@pytest.fixture(scope="module")
+def kbs(llm, tmp_path_factory):
+    """Two real knowledge bases (tests/agent_script.py's documents) built by the real builder."""
+    settings = fake_endpoint_settings(llm)
+    root = tmp_path_factory.mktemp("kbs")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OPENAI_API_KEY", SECRET)
+        return (build_kb(root / "principles", PRINCIPLES_DOCS, settings, KB_DOIS, fake=llm),
+                build_kb(root / "modulation", MODULATION_DOCS, settings, KB_DOIS, fake=llm))

@@ -13,7 +13,7 @@ from store.db import connect
 from tests.processes import wait_until
 
 TERMINAL_EVENTS = {"final_output", "run_failed", "run_canceled"}
-DRY_RUN_TYPES = ["run_started", "recap_info", "kb_query", "kb_query", "llm_request",
+DRY_RUN_TYPES = ["run_started", "recap_info", "recap_info", "kb_query", "kb_query", "llm_request",
                  "llm_response", "recap_info", "citations_resolved", "final_output"]
 
 

@@ -12,7 +12,7 @@ from worker.dry_run import execute_dry_run
 from worker.recipe_validation import check_answer
 from worker.run_context import RunCanceled, RunContext
 
-EXPECTED_TYPES = ["run_started", "recap_info", "kb_query", "kb_query", "llm_request",
+EXPECTED_TYPES = ["run_started", "recap_info", "recap_info", "kb_query", "kb_query", "llm_request",
                   "llm_response", "recap_info", "citations_resolved"]
 
 
@@ -70,4 +70,4 @@ def test_dry_run_stops_at_the_next_step_once_canceled(conn):
     with pytest.raises(RunCanceled) as stopped:
         execute_dry_run(ctx)
     assert stopped.value.reason == "changed my mind"
-    assert emitted == ["run_started", "recap_info"]
+    assert emitted == ["run_started", "recap_info", "recap_info"]  # it stopped after planning

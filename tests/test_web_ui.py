@@ -274,3 +274,51 @@ def test_every_page_in_both_languages_and_themes(chrome, svc, lang, theme):
         assert (background == "rgb(14, 19, 24)") == (theme == "dark")
         assert severe_console_messages(chrome) == []
         screenshot(chrome, f"{name}-{theme}-{lang}")
+
+
+@pytest.fixture(scope="module")
+def agent_svc(llm, kbs, tmp_path_factory):
+    """A service whose normal runs use the fake model and real knowledge bases."""
+    from tests.agent_fixtures import agent_env
+
+    browser_or_skip()
+    env = agent_env(llm, kbs, C2XC_AGENT_MAX_STEPS="40", C2XC_AGENT_MAX_LLM_CALLS="40")
+    with running_service(tmp_path_factory.mktemp("ui-agent"), env) as procs:
+        procs.origin = procs.base_url.rsplit("/api/v1", 1)[0]
+        yield procs
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_reasoning_tab_shows_the_tree_and_recipes_link_to_their_nodes(chrome, agent_svc, llm, lang):
+    from tests.agent_fixtures import finished, submit
+    from tests.test_reasoning import PLANNING_MODEL
+
+    run_id = submit(agent_svc, llm, PLANNING_MODEL, recipes_per_run=1)
+    assert finished(agent_svc, run_id)["status"] == "completed"
+    use_preferences(chrome, agent_svc.origin, lang=lang)
+    chrome.get(f"{agent_svc.origin}/runs/{run_id}")
+    link = wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, ".recipe .node-link"),
+                    message="the recipe's node links")
+    assert [a.text for a in link][-1].endswith("(n3)")
+    link[1].click()  # the TiO2 expert's node
+    wait_for(chrome, lambda d: d.find_element(By.ID, "panel-reasoning").is_displayed(), message="the tab")
+    node = chrome.find_element(By.ID, "node-n2")
+    assert node.find_element(By.TAG_NAME, "summary") == chrome.switch_to.active_element
+    assert ("TiO2 doping expert" if lang == "en" else "TiO2 掺杂专家") in node.text
+    assert "Ag suppresses hydrogen evolution" in node.text
+    root = chrome.find_element(By.ID, "node-n1")
+    assert "The search found nothing; search with plain words." in root.text  # the revision
+    assert ("Plan revised (version 2)" if lang == "en" else "修订后的计划（第 2 版）") in root.text
+    node.find_element(By.CSS_SELECTOR, ".chip").click()  # the conclusion's citation
+    wait_for(chrome, lambda d: "silver" in d.find_element(By.ID, "evidence-text").text.lower(),
+             message="the evidence the expert cited")
+    chrome.find_element(By.CSS_SELECTOR, "#evidence-dialog button[value=close]").click()
+    summary = root.find_element(By.TAG_NAME, "summary")
+    chrome.execute_script("arguments[0].focus()", summary)
+    summary.send_keys(Keys.ENTER)  # collapsible, from the keyboard
+    assert not root.find_element(By.CSS_SELECTOR, "details").get_attribute("open")
+    summary.send_keys(Keys.ENTER)
+    assert root.find_element(By.CSS_SELECTOR, "details").get_attribute("open")
+
+    assert severe_console_messages(chrome) == []
+    screenshot(chrome, f"reasoning-light-{lang}")

@@ -69,8 +69,14 @@ def execute_dry_run(ctx: RunContext) -> RunOutput:
                               run_index=run.run_index, recipes_per_run=run.recipes_per_run,
                               temperature=run.temperature, user_request=run.user_request))
     ctx.pause(delay)
+    node = {"node_id": "n1", "parent_id": None, "role": "orchestrator"}
     ctx.emit(trace.RecapInfo(agent="orchestrator", state="down", depth=0, task=run.user_request,
-                             plan=[f"search {kb}" for kb in KB_NAMESPACES] + ["draft recipes"]))
+                             **node))
+    plan = [{"step": f"search {kb}", "by": "self"} for kb in KB_NAMESPACES]
+    plan.append({"step": "draft placeholder recipes", "by": "self"})
+    ctx.emit(trace.RecapInfo(agent="orchestrator", state="act", depth=0, plan=plan, planned=plan,
+                             think=f"{PLACEHOLDER_NOTICE} A dry run follows a fixed plan.",
+                             plan_revision=1, **node))
     aliases: list[str] = []
     for kb in KB_NAMESPACES:
         ctx.pause(delay)
@@ -82,17 +88,21 @@ def execute_dry_run(ctx: RunContext) -> RunOutput:
         aliases += [c.alias for c in chunks]
     ctx.pause(delay)
     ctx.emit(trace.LlmRequest(model=None, placeholder=True, messages=[], tools=[],
-                              parameters={"temperature": run.temperature}))
+                              parameters={"temperature": run.temperature}, node_id="n1"))
     recipes_json = _recipes(ctx, aliases)
-    ctx.emit(trace.LlmResponse(placeholder=True, latency_ms=0,
+    ctx.emit(trace.LlmResponse(placeholder=True, latency_ms=0, node_id="n1",
                                usage={"prompt_tokens": 0, "completion_tokens": 0}))
+
     ctx.pause(delay)
     checked = check_answer(recipes_json, recipes_per_run=run.recipes_per_run,
                            known_aliases=ctx.known_aliases())
     if checked.errors:
         raise InvalidOutput("dry-run output failed validation", {"errors": checked.errors})
     ctx.emit(trace.RecapInfo(agent="orchestrator", state="up", depth=0, task=run.user_request,
-                             result=f"{len(checked.recipes_json['recipes'])} placeholder recipe(s)"))
+                             result=f"{len(checked.recipes_json['recipes'])} placeholder recipe(s) "
+                                    + " ".join(f"[{a}]" for a in checked.citations),
+                             plan=[], plan_revision=1, **node))
+
     ctx.emit(trace.CitationsResolved(citations=checked.citations))
     ctx.checkpoint()
     return RunOutput(recipes_json=checked.recipes_json, citations=checked.citations, memory_ids=[])

@@ -12,7 +12,8 @@ from functools import lru_cache
 from importlib import resources
 
 TEMPLATES = ("domain", "dopant_guide", "mof_guide", "orchestrator", "tio2_expert", "mof_expert",
-             "repair")
+             "repair", "expert_repair")
+
 
 
 

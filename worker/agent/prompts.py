@@ -17,6 +17,12 @@ def role_prompt(role: str, **values) -> str:
     return template(role).format(domain=domain, **values)
 
 
+def expert_repair_prompt(errors: list[str], aliases: list[str]) -> str:
+    return template("expert_repair").format(errors="\n".join(f"- {e}" for e in errors),
+                                            aliases=", ".join(f"[{a}]" for a in aliases) or "none")
+
+
 def repair_prompt(errors: list[str], aliases: list[str]) -> str:
+
     return template("repair").format(errors="\n".join(f"- {e}" for e in errors),
                                      aliases=", ".join(f"[{a}]" for a in aliases) or "none")

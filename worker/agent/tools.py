@@ -83,6 +83,7 @@ class ToolBox:
                  extract_keywords: KeywordExtractor | None = None):
         self.ctx, self.kbs, self.note = ctx, kbs, note
         self.extract_keywords = extract_keywords
+        self.current_node: str | None = None  # the reasoning node whose calls run now
         self.evidence: dict[str, EvidenceItem] = {}
         self._alias_of: dict[str, str] = {}  # ref -> alias
 
@@ -147,7 +148,9 @@ class ToolBox:
             kb=kb, query=query, mode=mode, top_k=top_k, latency_ms=latency_ms, results=results,
             keywords={**found.keywords, "source": source} if mode != "naive" else None,
             entities=found.entities if mode != "naive" else None,
-            relations=found.relations if mode != "naive" else None), new_items)
+            relations=found.relations if mode != "naive" else None,
+            node_id=self.current_node), new_items)
+
         if not results:
             return ToolResult.plain("no chunks matched; try other words or another mode")
         text = "\n\n".join(f"[{r['alias']}] source: {r['source']}\n{r['content']}" for r in results)

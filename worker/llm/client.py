@@ -52,7 +52,7 @@ class LlmClient:
 
     def chat(self, messages: list[dict[str, Any]], *, tools: list[dict] | None = None,
              temperature: float, trace: Trace, before_attempt: Callable[[], None] = lambda: None,
-             purpose: str | None = None) -> LlmReply:
+             purpose: str | None = None, node_id: str | None = None) -> LlmReply:
         """One logical call: up to ``llm_max_retries`` retries on 429, 5xx, timeouts.
 
         ``purpose`` marks calls the program makes for itself (e.g. retrieval
@@ -68,7 +68,7 @@ class LlmClient:
             self.calls += 1
             trace(events.LlmRequest(model=self.settings.llm_model, parameters=parameters,
                                     attempt=attempt + 1, messages=messages, tools=tools or [],
-                                    purpose=purpose))
+                                    purpose=purpose, node_id=node_id))
             started = time.monotonic()
             try:
                 response = self._client.chat.completions.create(**request)
@@ -77,20 +77,23 @@ class LlmClient:
                 delay = backoff_delay(attempt, exc, base_s=self._backoff_base_s)
                 trace(events.LlmResponse(error=describe(exc), attempt=attempt + 1,
                                          latency_ms=_ms(started), retry_in_s=round(delay, 3),
-                                         purpose=purpose))
+                                         purpose=purpose, node_id=node_id))
                 if attempt < self.settings.llm_max_retries:
                     self._sleep(delay)
                 continue
             except openai.APIError as exc:
                 trace(events.LlmResponse(error=describe(exc), attempt=attempt + 1,
-                                         latency_ms=_ms(started), purpose=purpose))
+                                         latency_ms=_ms(started), purpose=purpose,
+                                         node_id=node_id))
                 raise LlmError(f"the LLM endpoint refused the request: {describe(exc)}") from exc
             reply = _reply(response, time.monotonic() - started)
             trace(events.LlmResponse(
                 content=reply.content, attempt=attempt + 1, usage=reply.usage,
                 tool_calls=[{"id": c.call_id, "name": c.name, "arguments": c.arguments}
                             for c in reply.tool_calls],
-                latency_ms=_ms(started), finish_reason=reply.finish_reason, purpose=purpose))
+                latency_ms=_ms(started), finish_reason=reply.finish_reason, purpose=purpose,
+                node_id=node_id))
+
 
             return reply
         raise LlmUnavailable(f"the LLM endpoint failed {self.settings.llm_max_retries + 1} "

@@ -4,6 +4,7 @@ import {
   TERMINAL, api, clear, confirmLlmCall, currentTheme, duration, every, formatTime, h, newKey, page,
   showRequestError, statusBadge, t, toast,
 } from "./common.js";
+import { arguedBy, renderReasoning } from "./reasoning.js";
 
 const runId = page.run_id;
 const PRESETS = {
@@ -12,7 +13,7 @@ const PRESETS = {
   errors: ["run_failed", "run_canceled"],
 };
 const FOLD_CHARS = 20000;
-const state = { run: null, batch: null, runTag: null, output: null, citedBy: new Map(),
+const state = { run: null, batch: null, runTag: null, output: null, citedBy: new Map(), tree: null,
                 trace: { preset: "all", cursor: null, source: null, startedAt: null } };
 
 // --- header -------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ function modifierFacts(recipe) {
 }
 
 function recipeCard(recipe) {
-  return h("li", { class: "card recipe" },
+  return h("li", { class: "card recipe", dataset: { rank: recipe.rank } },
     h("div", { class: "recipe-head" },
       h("span", { class: "rank", text: `#${recipe.rank}` }),
       h("span", { class: "metals", text: `${recipe.M1} · ${recipe.M2}` }),
@@ -138,7 +139,37 @@ function recipeCard(recipe) {
       recipe.modifier_smiles ? structureImage(recipe.modifier_smiles, recipe.small_molecule_modifier) : null,
       h("div", {}, h("h3", { text: recipe.small_molecule_modifier || "—" }), modifierFacts(recipe))),
     h("h4", { text: t("recipe.rationale") }),
-    h("p", { class: "prose" }, citedText(recipe.rationale)));
+    h("p", { class: "prose" }, citedText(recipe.rationale)),
+    h("div", { class: "argued-slot" }, arguedBy(state.tree, recipe.rank, openNode)));
+}
+
+// --- reasoning --------------------------------------------------------------------------------
+
+async function loadReasoning() {
+  const reply = await api(`/runs/${encodeURIComponent(runId)}/reasoning`);
+  if (!reply.ok || JSON.stringify(reply.data) === JSON.stringify(state.tree)) return;
+  state.tree = reply.data;
+  const container = document.getElementById("reasoning-tree");
+  // a redraw keeps what the reader closed and where the keyboard focus was
+  const closed = [...container.querySelectorAll(".node > details:not([open])")].map((d) => d.parentElement.id);
+  const focused = document.activeElement?.closest?.(".node")?.id;
+  renderReasoning(container, reply.data, citedText);
+  for (const id of closed) document.querySelector(`#${id} > details`)?.removeAttribute("open");
+  if (focused) document.querySelector(`#${focused} > details > summary`)?.focus();
+
+  for (const card of document.querySelectorAll(".recipe")) {
+    clear(card.querySelector(".argued-slot")).append(
+      arguedBy(state.tree, Number(card.dataset.rank), openNode) || "");
+  }
+}
+
+function openNode(nodeId) {
+  selectTab("reasoning");
+  const target = document.getElementById(`node-${nodeId}`);
+  if (!target) return;
+  target.querySelector("details").open = true;
+  target.scrollIntoView({ block: "start" });
+  target.querySelector("summary").focus();
 }
 
 async function loadOutput() {
@@ -362,7 +393,7 @@ function setPreset(preset) {
 
 // --- tabs ------------------------------------------------------------------------------------
 
-const TABS = ["output", "evidence", "trace"];
+const TABS = ["output", "reasoning", "evidence", "trace"];
 const loaded = new Set();
 
 function selectTab(name, focus = false) {
@@ -379,8 +410,11 @@ function selectTab(name, focus = false) {
     loaded.add(name);
     if (name === "evidence") loadEvidence();
     if (name === "trace") loadTrace();
+    if (name === "reasoning") loadReasoning();
   } else if (name === "evidence") {
     loadEvidence();
+  } else if (name === "reasoning" && !TERMINAL.has(state.run?.status)) {
+    loadReasoning();
   }
 }
 
@@ -403,12 +437,16 @@ document.getElementById("download-json").addEventListener("click", downloadJson)
 
 const stillRunning = await refreshRun(); // also loads the output, once
 if (state.run) {
+  await loadReasoning(); // the recipe cards link to the nodes that argued for them
+  loaded.add("reasoning");
+
   selectTab
 (TABS.includes(location.hash.slice(1)) ? location.hash.slice(1) : "output");
   if (stillRunning) {
     every(1500, async () => {
       const going = await refreshRun();
       if (!going && loaded.has("evidence")) loadEvidence();
+      if (loaded.has("reasoning")) loadReasoning(); // the tree grows while the run runs
       return going;
     });
   }
