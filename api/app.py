@@ -17,7 +17,10 @@ from api import (
     debug,
     events,
     evidence,
+    export,
+    feedback,
     health,
+    products,
     runs,
     structures,
     system,
@@ -72,7 +75,8 @@ def create_app(settings: ApiSettings | None = None) -> Flask:
                                       worker_settings=load_worker_settings(), streams=streams)
     api = EnvelopeApi(app)
     register_error_handlers(app)
-    modules = [health, batches, runs, events, evidence, system, structures]
+    modules = [health, batches, runs, events, evidence, system, structures, products, feedback,
+               export]
     if settings.enable_debug_endpoints:
         modules.append(debug)
     for module in modules:

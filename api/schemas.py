@@ -2,7 +2,12 @@
 
 Within v1 fields are only ever added, never renamed. Request schemas reject
 unknown fields (marshmallow's default), so a typo is a 422, not a silent no-op.
+
+Longer than our ~400-line guideline on purpose: one module holding every
+shape (as microblog-api's ``schemas.py``) is where a client developer looks
+first, and sections below follow the resources in the order of docs/API.md.
 """
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -308,9 +313,157 @@ class ReasoningSchema(ma.Schema):
     recipes = fields.List(fields.Nested(RecipeArgumentSchema), required=True)
 
 
+# --- lab feedback: products, presets, feedback, export ---------------------------------
+
+class StrictFloat(fields.Float):
+    """A JSON number only: "7" and true are refused (a lab value typed as text is a mistake)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, (str, bool)):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+STATUS_VALUES = ("active", "archived")
+MAX_NAME, MAX_TEXT, MAX_PRODUCTS = 100, 4000, 50
+
+
+def _name(**extra):
+    return fields.String(validate=[validate.Length(1, MAX_NAME), _not_blank], **extra)
+
+
+class _CatalogueEntrySchema(ma.Schema):
+    """What products and presets share: a unique name, a status, nothing ever deleted."""
+
+    name = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUS_VALUES))
+    created_at = fields.Float(required=True)
+    updated_at = fields.Float(required=True)
+    schema_version = fields.Integer(required=True)
+    extra = fields.Dict(required=True)
+
+
+class _CatalogueCreateSchema(StrictSchema):
+    name = _name(required=True, metadata={"description": "unique, compared trimmed and without case"})
+    status = fields.String(load_default="active", validate=validate.OneOf(STATUS_VALUES))
+    extra = fields.Dict(load_default=dict)
+
+
+class _CatalogueUpdateSchema(StrictSchema):
+    """Only the fields given change."""
+
+    name = _name()
+    status = fields.String(validate=validate.OneOf(STATUS_VALUES),
+                           metadata={"description": "archived: kept where it was used, no longer offered"})
+    extra = fields.Dict()
+
+
+class ProductSchema(_CatalogueEntrySchema):
+    product_id = fields.String(required=True)
+
+
+class ProductCreateSchema(_CatalogueCreateSchema):
+    pass
+
+
+class ProductUpdateSchema(_CatalogueUpdateSchema):
+    pass
+
+
+class StatusListArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf(STATUS_VALUES))
+
+
+ProductListSchema = list_schema(ProductSchema, "ProductList")
+
+
+class PresetSchema(_CatalogueEntrySchema):
+    preset_id = fields.String(required=True)
+    product_ids = fields.List(fields.String(), required=True)
+    products = fields.List(fields.Nested(ProductSchema), required=True,
+                           metadata={"description": "in the preset's order"})
+
+
+def _product_ids(**extra):
+    return fields.List(fields.String(validate=validate.Length(1, 100)),
+                       validate=validate.Length(max=MAX_PRODUCTS),
+                       metadata={"description": "ordered; each an existing, active product, listed once"},
+                       **extra)
+
+
+class PresetCreateSchema(_CatalogueCreateSchema):
+    product_ids = _product_ids(required=True)
+
+
+class PresetUpdateSchema(_CatalogueUpdateSchema):
+    product_ids = _product_ids()
+
+
+PresetListSchema = list_schema(PresetSchema, "PresetList")
+
+
+class StandardPresetSchema(ma.Schema):
+    preset = fields.Nested(PresetSchema, required=True)
+    products_added = fields.List(fields.String(), required=True,
+                                 metadata={"description": "names of the products created now"})
+
+
+_AMOUNT = dict(allow_nan=False, validate=validate.Range(min=0, max=1.7976931348623157e308))
+
+
+class FeedbackProductInSchema(StrictSchema):
+    product_id = fields.String(required=True, validate=validate.Length(1, 100))
+    value = StrictFloat(required=True, **_AMOUNT, metadata={
+        "description": "the measured amount (finite, ≥ 0), in any unit shared by the products"})
+
+
+class FeedbackPutSchema(StrictSchema):
+    score = StrictFloat(required=True, allow_nan=False, validate=validate.Range(0, 10),
+                         metadata={"description": "the chemist's overall rating, 0..10"})
+    pros = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+    cons = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+    other = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+    recipe_index = fields.Integer(allow_none=True, load_default=None, strict=True,
+                                  validate=validate.Range(min=1),
+                                  metadata={"description": "which recipe of the run was made (1-based)"})
+    products = fields.List(fields.Nested(FeedbackProductInSchema), load_default=list,
+                           validate=validate.Length(max=MAX_PRODUCTS))
+    schema_version = fields.Integer(load_default=1, strict=True, validate=validate.OneOf([1]))
+    extra = fields.Dict(load_default=dict)
+
+
+class FeedbackProductSchema(ma.Schema):
+    product_id = fields.String(required=True)
+    name = fields.String(required=True)
+    status = fields.String(required=True)
+    value = fields.Float(required=True)
+    fraction = fields.Float(required=True, metadata={"description": "value / sum, computed by the server"})
+
+
+class FeedbackSchema(ma.Schema):
+    run_id = fields.String(required=True)
+    feedback_id = fields.String(required=True)
+    score = fields.Float(required=True)
+    pros = fields.String(required=True)
+    cons = fields.String(required=True)
+    other = fields.String(required=True)
+    recipe_index = fields.Integer(allow_none=True, required=True)
+    products = fields.List(fields.Nested(FeedbackProductSchema), required=True)
+    value_sum = fields.Float(required=True)
+    fractions_all_zero = fields.Boolean(required=True, metadata={
+        "description": "true when the values sum to 0: every fraction is 0"})
+    created_at = fields.Float(required=True)
+    updated_at = fields.Float(required=True)
+    schema_version = fields.Integer(required=True)
+    extra = fields.Dict(required=True)
+
+
+class ExportArgsSchema(StrictSchema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "jsonl"]),
+                           metadata={"description": "csv (default) or jsonl (one JSON object per line)"})
+
+
 class CancelBodySchema(StrictSchema):
-
-
 
     reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
@@ -347,7 +500,6 @@ class EventSchema(ma.Schema):
     payload = fields.Raw(metadata={"description": "only with include_payload=true; always on detail"})
 
 
-
 EventListSchema = list_schema(EventSchema, "EventList")
 
 
@@ -366,7 +518,6 @@ class LastEventIdHeaderSchema(ma.Schema):
 
     last_event_id = fields.String(data_key="Last-Event-ID", validate=validate.Length(max=512),
                                   metadata={"description": "sent by browsers on reconnect"})
-
 
 
 class EvidenceListArgsSchema(PageArgsSchema):

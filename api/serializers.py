@@ -10,7 +10,7 @@ from typing import Any
 from store import events
 from store.cancels import ALREADY_FINISHED, ALREADY_REQUESTED, CancelOutcome
 from store.cursor import encode_cursor
-from store.records import Event, EvidenceItem, Run, RunOutput
+from store.records import Event, EvidenceItem, Preset, Run, RunOutput
 
 _CANCEL_MESSAGES = {
     "requested": "cancel recorded; queued runs will not start, a running run stops at its next step",
@@ -74,3 +74,10 @@ def modifier_checks(output: RunOutput) -> list[dict[str, Any]]:
 def page_dict(items: list, next_cursor: str | None, has_more: bool) -> dict[str, Any]:
 
     return {"items": items, "next_cursor": next_cursor, "has_more": has_more}
+
+
+def preset_dict(preset: Preset) -> dict[str, Any]:
+    return {"preset_id": preset.preset_id, "name": preset.name, "status": preset.status,
+            "product_ids": [p.product_id for p in preset.products], "products": preset.products,
+            "created_at": preset.created_at, "updated_at": preset.updated_at,
+            "schema_version": preset.schema_version, "extra": preset.extra}

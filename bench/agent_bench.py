@@ -188,7 +188,6 @@ def main() -> int:
         "prompt_chars_per_recipe": stat("prompt_chars_per_recipe"),
         "prompt_tokens_per_recipe_qwen_bpe": stat("prompt_tokens_per_recipe"),
         "uncached_prompt_tokens_per_recipe": stat("uncached_prompt_tokens_per_recipe"),
-
         "wall_s": stat("wall_s"), "llm_wait_s": stat("llm_s"), "kb_s": stat("kb_s"),
         "overhead_s": stat("overhead_s"),
         "overhead_share_of_wall": {"median": round(statistics.median(share), 4),

@@ -112,7 +112,6 @@ def folder_status(namespace: str, working_dir: str, model: str, dim: int) -> dic
 
 def document_sources(metadata: dict[str, Any]) -> dict[str, str]:
 
-
     """LightRAG file path -> DOI, for the documents the builder recorded one for."""
     return {path: entry["doi"] for path, entry in (metadata.get("sources") or {}).items()
             if isinstance(entry, dict) and entry.get("doi")}

@@ -122,7 +122,6 @@ def load_run_settings() -> RunSettings:
             max_tool_calls=env_int("C2XC_AGENT_MAX_TOOL_CALLS", 60, minimum=1),
             max_repairs=env_int("C2XC_AGENT_MAX_REPAIRS", 2),
             context_rounds=env_int("C2XC_AGENT_CONTEXT_ROUNDS", 3, minimum=1),
-
         ),
         dry_run_step_delay_s=env_float("C2XC_DRY_RUN_STEP_DELAY_S", 0.0),
     )
@@ -155,7 +154,6 @@ def load_web_settings() -> WebSettings:
     return WebSettings(host=env_str("C2XC_HOST", "127.0.0.1"), port=int(port),
                        workers=env_int("C2XC_WEB_WORKERS", 2, minimum=1),
                        threads=env_int("C2XC_WEB_THREADS", 40, minimum=2))
-
 
 
 def load_log_level() -> str:

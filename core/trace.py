@@ -91,10 +91,8 @@ class RecapInfo(TraceEvent):
             data.setdefault("parent_id", None)  # the root says so: it has no parent
         return data
 
-
     implicit_plan: bool | None = _field("`act`: true when the model acted without planning; "
                                         "its calls stand as a one-step plan", optional=True)
-
 
 
 @dataclass(frozen=True)
@@ -115,8 +113,6 @@ class KbQuery(TraceEvent):
     relations: list | None = _field("graph modes: `{source, target, keywords, description}`, "
                                     "at most 12", optional=True)
     node_id: str | None = _field("the reasoning node that searched", optional=True)
-
-
 
 
 @dataclass(frozen=True)
@@ -174,7 +170,6 @@ class LlmResponse(TraceEvent):
     placeholder: bool | None = _field("true in a dry run", optional=True)
     purpose: str | None = _field("as on the request", optional=True)
     node_id: str | None = _field("as on the request", optional=True)
-
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ import sqlite3
 from store import migrations
 
 _TABLES = ("batches", "runs", "events", "event_payloads", "cancel_requests", "idempotency_keys",
-           "workers", "run_outputs", "evidence")
+           "workers", "run_outputs", "evidence", "products", "product_presets", "run_feedback",
+           "feedback_products")
 
 
 def database_summary(conn: sqlite3.Connection, path: str) -> dict:

@@ -120,3 +120,59 @@ class WorkerInfo:
     current_run_id: str | None
     poll_interval_s: float
     reconciled_running_runs: int
+
+
+@dataclass(frozen=True)
+class Product:
+    product_id: str
+    name: str
+    status: str
+    created_at: float
+    updated_at: float
+    schema_version: int
+    extra: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "Product":
+        return cls(product_id=row["product_id"], name=row["name"], status=row["status"],
+                   created_at=row["created_at"], updated_at=row["updated_at"],
+                   schema_version=row["schema_version"], extra=json.loads(row["extra_json"]))
+
+
+@dataclass(frozen=True)
+class Preset:
+    preset_id: str
+    name: str
+    status: str
+    products: list[Product]  # in the preset's order
+    created_at: float
+    updated_at: float
+    schema_version: int
+    extra: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FeedbackProduct:
+    product_id: str
+    name: str
+    status: str
+    value: float
+    fraction: float
+
+
+@dataclass(frozen=True)
+class Feedback:
+    run_id: str
+    feedback_id: str
+    score: float
+    pros: str
+    cons: str
+    other: str
+    recipe_index: int | None
+    products: list[FeedbackProduct]
+    value_sum: float
+    fractions_all_zero: bool
+    created_at: float
+    updated_at: float
+    schema_version: int
+    extra: dict[str, Any]

@@ -26,7 +26,6 @@ def search(kb, query, mode=None):
     return {"name": "kb_search", "arguments": arguments}
 
 
-
 MODIFIER_SMILES = {
     "4-mercaptobenzoic acid": "OC(=O)c1ccc(S)cc1",
     "trifluoroacetic acid": "OC(=O)C(F)(F)F",
@@ -59,8 +58,6 @@ RESEARCH = [
     {"tool_calls": [search("kb_modulation", "trifluoroacetic hydrophobic interface"),
                     {"name": "kb_get", "arguments": {"alias": "C1"}}]},
 ]
-
-
 
 
 # Answers real models give that the program must catch: name -> (bad recipe, what the error says).

@@ -83,5 +83,20 @@ def screenshot(driver, name: str) -> None:
     driver.save_screenshot(str(Path(folder) / f"{name}.png"))
 
 
-def severe_console_messages(driver) -> list[str]:
-    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+def severe_console_messages(driver, expected_refusals: tuple[str, ...] = ()) -> list[str]:
+    """The page's errors, less the HTTP refusals a test provoked on purpose.
+
+    Chromium logs every 4xx response as a console error; a test that checks
+    an error is shown next to a field names the refusal it expects (for
+    example ``"/products - Failed to load resource: the server responded
+    with a status of 409"``) so any other error still fails it.
+    """
+    return [entry["message"] for entry in driver.get_log("browser")
+            if entry["level"] == "SEVERE"
+            and not any(refusal in entry["message"] for refusal in expected_refusals)]
+
+
+def refusal(path: str, status: int) -> str:
+    """The console line Chromium writes when ``path`` answers ``status``."""
+    return f"{path} - Failed to load resource: the server responded with a status of {status}"
+

@@ -14,3 +14,35 @@ def queue_batch(conn, n_runs: int = 1, *, dry_run: bool = True, recipes_per_run:
             conn, user_request=user_request, n_runs=n_runs, recipes_per_run=recipes_per_run,
             temperature=0.7, dry_run=dry_run, config_snapshot={}, extra={}, now=time.time())
     return batch.batch_id, [run_id for run_id, _ in runs]
+
+
+def completed_runs(conn, n: int, recipes_per_run: int = 3) -> list[str]:
+    """``n`` completed runs with outputs, written in bulk (for export volume tests).
+
+    Uses the store's own insert for batches; the terminal state is set with
+    one UPDATE per page instead of n claim/complete transactions, so 10,000
+    runs take a second instead of a minute.
+    """
+    import json as _json
+
+    recipe = {"M1": "Cu", "M2": "Mo", "atomic_ratio": "1:1", "small_molecule_modifier": "glycine",
+              "modifier_smiles": "NCC(=O)O", "rationale": "bulk [C1]",
+              "modifier_structure": {"canonical_smiles": "NCC(=O)O", "formula": "C2H5NO2"}}
+    output = _json.dumps({"recipes": [{**recipe, "rank": r + 1} for r in range(recipes_per_run)],
+                          "overall_notes": "bulk"})
+    run_ids: list[str] = []
+    now = time.time()
+    with write_transaction(conn):
+        for start in range(0, n, 5):
+            count = min(5, n - start)
+            _, created = batches.insert_batch(conn, user_request="bulk export", n_runs=count,
+                                              recipes_per_run=recipes_per_run, temperature=0.7,
+                                              dry_run=True, config_snapshot={}, extra={}, now=now)
+            run_ids += [run_id for run_id, _ in created]
+        conn.executemany("UPDATE runs SET status = 'completed', started_at = ?, finished_at = ?"
+                         " WHERE run_id = ?", [(now, now, r) for r in run_ids])
+        conn.executemany("INSERT INTO run_outputs (run_id, recipes_json, citations_json,"
+                         " memory_ids_json, created_at) VALUES (?, ?, '{}', '[]', ?)",
+                         [(r, output, now) for r in run_ids])
+        conn.execute("UPDATE batches SET status = 'completed'")
+    return run_ids

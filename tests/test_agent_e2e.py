@@ -23,6 +23,7 @@ def agent_service(llm, kbs, tmp_path_factory):
     with running_service(tmp_path_factory.mktemp("agent"), agent_env(llm, kbs)) as procs:
         yield procs
 
+
 def _sent_back(llm, complaint):
     """The last call carried the repair message naming ``complaint`` (before the node's state)."""
     last = llm.chat_requests()[-1]["messages"]

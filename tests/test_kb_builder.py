@@ -56,7 +56,6 @@ def test_build_inspect_search_and_incremental_rebuild(env, papers, tmp_path):
     assert "[3/3 documents]" in first.stderr  # the progress line
     assert "--kb principles is deprecated; use --kb kb_principles" in first.stderr
 
-
     facts = json.loads(kb(env, "inspect", out).stdout)
     assert (facts["documents"], facts["chunks"], facts["documents_with_doi"]) == (3, 3, 2)
     assert facts["entities"] >= 2 and facts["relations"] >= 1
@@ -71,7 +70,6 @@ def test_build_inspect_search_and_incremental_rebuild(env, papers, tmp_path):
     assert silver[0]["source"] == "10.1000/ag.42"  # DOI from the sidecar file
     graph = json.loads(kb(env, "search", out, "copper on titania", "--keywords", "Copper,TiO2").stdout)
     assert graph["mode"] == "mix" and graph["chunks"] and graph["entities"]
-
 
     (papers / "new.md").write_text("Zinc oxide shells change CO binding on copper.")
     again = kb(env, "build", papers, "--kb", "kb_principles", "--out", out)

@@ -74,3 +74,26 @@ def test_worker_refuses_a_newer_database_with_a_clear_message(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert "newer than this code" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_database_written_by_release_0_1_0_upgrades_keeping_every_batch_run_and_event(tmp_path):
+    """tests/data holds a file made by the release before lab feedback (schema 4)."""
+    import shutil
+    from pathlib import Path
+
+    source = Path(__file__).parent / "data" / "release-0.1.0-schema4.db"
+    copy = tmp_path / "upgrade.db"
+    shutil.copy(source, copy)
+    conn = connect(str(copy))
+    assert current_version(conn) == 4
+    counts = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+              for t in ("batches", "runs", "events", "event_payloads", "evidence", "run_outputs",
+                        "idempotency_keys", "cancel_requests", "workers")}
+    before = conn.execute("SELECT run_id, status, error_code FROM runs ORDER BY seq").fetchall()
+    assert migrate(conn) == list(range(5, LATEST_VERSION + 1))
+    assert {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in counts} == counts
+    assert conn.execute("SELECT run_id, status, error_code FROM runs ORDER BY seq").fetchall() == before
+    assert counts["events"] == 30 and conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT COUNT(*) FROM products").fetchone()[0] == 0
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    conn.close()

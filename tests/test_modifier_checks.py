@@ -1,7 +1,6 @@
 """GET /runs/{run_id}/modifier_checks: the structure facts of a finished run's recipes."""
 
 
-
 def test_a_completed_run_reports_what_was_checked_about_each_modifier(service):
     created = service.create_batch(recipes_per_run=3)
     run_id = created["runs"][0]["run_id"]

@@ -16,7 +16,6 @@ EXPECTED = {
 }
 
 
-
 @pytest.fixture(scope="module")
 def spec(service):
     return service.get("/openapi.json").json()

@@ -44,7 +44,6 @@ def test_data_given_to_the_script_cannot_break_out_of_its_block(client):
     assert "\\u003c!--\\u003csvg onload=alert(1)\\u003e" in html  # escaped inside the JSON block
 
 
-
 def test_every_message_has_a_chinese_translation():
     with open(CATALOGUE, "rb") as handle:
         catalogue = read_po(handle)

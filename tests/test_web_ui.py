@@ -12,6 +12,7 @@ from selenium.webdriver.common.keys import Keys
 
 from tests.browser import (
     browser_or_skip,
+    refusal,
     screenshot,
     severe_console_messages,
     start_chrome,
@@ -236,7 +237,7 @@ def test_with_the_network_cut_the_page_loads_every_asset_from_its_own_origin(svc
         driver.quit()
 
 
-@pytest.mark.parametrize("path", ["/", "/runs/{run}", "/system"])
+@pytest.mark.parametrize("path", ["/", "/runs/{run}", "/runs/{run}#feedback", "/system", "/settings"])
 def test_every_page_fits_a_phone_screen(browser, svc, path):
     run_id = finished_run(svc, recipes=3)
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
@@ -251,7 +252,8 @@ def test_every_page_fits_a_phone_screen(browser, svc, path):
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
-PAGES = {"runs": "/", "run": "/runs/{run}", "trace": "/runs/{run}#trace", "system": "/system"}
+PAGES = {"runs": "/", "run": "/runs/{run}", "trace": "/runs/{run}#trace", "feedback": "/runs/{run}#feedback",
+         "system": "/system", "settings": "/settings"}
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -261,18 +263,24 @@ def test_every_page_in_both_languages_and_themes(chrome, svc, lang, theme):
     use_preferences(chrome, svc.origin, lang=lang, theme=theme)
     severe_console_messages(chrome)  # drop what earlier tests logged (e.g. a 409 while running)
     for name, path in PAGES.items():
-
         chrome.set_window_size(1280, 900)
         chrome.get(svc.origin + path.format(run=run_id))
         wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, "main .card, main .event"),
                  message=f"the {name} page")
         if name == "run":
             wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, ".recipe"), message="recipes")
+        if name == "trace":  # the same page, another tab: opened by the address's fragment alone
+            wait_for(chrome, lambda d: d.find_element(By.ID, "panel-trace").is_displayed()
+                     and d.find_elements(By.CSS_SELECTOR, "#trace-list .event"), message="the trace tab")
+
         assert chrome.execute_script("return document.documentElement.lang") == \
             ("zh-CN" if lang == "zh" else "en")
         background = chrome.execute_script("return getComputedStyle(document.body).backgroundColor")
         assert (background == "rgb(14, 19, 24)") == (theme == "dark")
-        assert severe_console_messages(chrome) == []
+        if name == "feedback":
+            wait_for(chrome, lambda d: d.find_element(By.ID, "feedback-form").is_displayed(), message="the form")
+        no_feedback_yet = refusal(f"/api/v1/runs/{run_id}/feedback", 404)
+        assert severe_console_messages(chrome, (no_feedback_yet,)) == []
         screenshot(chrome, f"{name}-{theme}-{lang}")
 
 
@@ -322,3 +330,116 @@ def test_the_reasoning_tab_shows_the_tree_and_recipes_link_to_their_nodes(chrome
 
     assert severe_console_messages(chrome) == []
     screenshot(chrome, f"reasoning-light-{lang}")
+
+
+def _visible(driver, css):
+    return [e for e in driver.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_settings_add_rename_archive_products_and_build_an_ordered_preset(chrome, svc, lang):
+    use_preferences(chrome, svc.origin, lang=lang)
+    chrome.get(f"{svc.origin}/settings")
+    offer = wait_for(chrome, lambda d: d.find_element(By.ID, "standard-offer"), message="the page")
+    if offer.is_displayed():
+        chrome.find_element(By.ID, "add-standard").click()
+        wait_for(chrome, lambda d: not d.find_element(By.ID, "standard-offer").is_displayed(),
+                 message="the standard preset")
+    def names():  # the names as rendered from the server (not as typed), read in one step
+        return chrome.execute_script(
+            "return [...document.querySelectorAll('#product-table input')].map(i => i.defaultValue)")
+
+    wait_for(chrome, lambda d: {"CO", "C2H4", "H2"} <= set(names()), message="the standard products")
+    new = f"Acetate {lang}"
+    field = chrome.find_element(By.ID, "new-product")
+    field.send_keys(new, Keys.ENTER)
+    wait_for(chrome, lambda d: new in names(), message="the new product")
+    field.send_keys(new.lower(), Keys.ENTER)  # the same name, other case: refused next to the field
+    wait_for(chrome, lambda d: d.find_element(By.ID, "new-product-error").is_displayed(), message="error")
+    product_id = next(p["product_id"] for p in svc.get("/products", params={"limit": 200}).json()["items"]
+                      if p["name"] == new)
+    row = f"#product-table tr[data-product-id='{product_id}']"
+    name_input = chrome.find_element(By.CSS_SELECTOR, f"{row} input")
+    name_input.clear()
+    name_input.send_keys(f"Renamed acetate {lang}")
+    chrome.find_element(By.CSS_SELECTOR, f"{row} button:nth-child(1)").click()  # rename
+    wait_for(chrome, lambda d: f"Renamed acetate {lang}" in names(), message="the rename")
+    chrome.find_element(By.CSS_SELECTOR, f"{row} button:nth-child(2)").click()  # archive
+    wait_for(chrome, lambda d: f"Renamed acetate {lang}" not in names(), message="archived: no longer listed")
+    assert svc.get(f"/products/{product_id}").json()["status"] == "archived"
+
+    chrome.find_element(By.ID, "new-preset").click()
+    chrome.find_element(By.ID, "preset-name").send_keys(f"gas {lang}")
+    add = chrome.find_element(By.ID, "preset-add")
+    for name in ("CO", "H2"):
+        add.find_element(By.XPATH, f"./option[text()='{name}']").click()
+        chrome.find_element(By.ID, "preset-add-button").click()
+    chrome.find_elements(By.CSS_SELECTOR, "#preset-members .up")[1].click()  # H2 before CO
+    assert [li.find_element(By.TAG_NAME, "span").text
+            for li in chrome.find_elements(By.CSS_SELECTOR, "#preset-members li")] == ["H2", "CO"]
+    chrome.find_element(By.ID, "preset-save").click()
+    wait_for(chrome, lambda d: not d.find_element(By.ID, "preset-dialog").is_displayed(), message="saved")
+    saved = next(p for p in svc.get("/product_presets").json()["items"] if p["name"] == f"gas {lang}")
+    assert [p["name"] for p in saved["products"]] == ["H2", "CO"]
+    assert severe_console_messages(chrome, (refusal("/api/v1/products", 409),)) == []
+
+    screenshot(chrome, f"settings-light-{lang}")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_feedback_from_a_preset_with_a_live_fraction_preview_and_errors_by_the_field(chrome, svc, lang):
+    svc.post("/product_presets/standard")
+    run_id = finished_run(svc, recipes=2, request=f"feedback {lang}")
+    use_preferences(chrome, svc.origin, lang=lang)
+    chrome.get(f"{svc.origin}/runs/{run_id}#feedback")
+    wait_for(chrome, lambda d: d.find_element(By.ID, "feedback-form").is_displayed(), message="the feedback form")
+
+    preset = chrome.find_element(By.ID, "fb-preset")
+    preset.find_element(By.XPATH, "./option[text()='CO2 reduction products']").click()
+    chrome.find_element(By.ID, "fb-fill").click()
+    rows = wait_for(chrome, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#fb-products tbody tr")) == 8
+                    and d.find_elements(By.CSS_SELECTOR, "#fb-products tbody tr"), message="8 rows")
+    for row in rows:
+        row.find_element(By.CSS_SELECTOR, ".fb-value").send_keys("0")
+    assert chrome.find_element(By.ID, "fb-zero-note").is_displayed()  # all amounts are 0
+    amounts = {"CO": "1", "C2H4": "3"}
+    for row in rows:
+        product = row.find_element(By.CSS_SELECTOR, ".fb-product")
+        name = product.find_element(By.CSS_SELECTOR, "option:checked").text
+        if name in amounts:
+            value = row.find_element(By.CSS_SELECTOR, ".fb-value")
+            value.clear()
+            value.send_keys(amounts[name])
+    fractions = {r.find_element(By.CSS_SELECTOR, "option:checked").text:
+                 r.find_element(By.CSS_SELECTOR, ".fb-fraction").text for r in rows}
+    assert (fractions["CO"], fractions["C2H4"], fractions["H2"]) == ("25.0 %", "75.0 %", "0.0 %")
+    assert not chrome.find_element(By.ID, "fb-zero-note").is_displayed()
+    chrome.find_element(By.ID, "fb-score").send_keys("12")  # out of range: refused next to the field
+    chrome.find_element(By.ID, "fb-recipe_index").find_element(By.CSS_SELECTOR, "option[value='2']").click()
+    chrome.find_element(By.ID, "fb-pros").send_keys("<b>selective</b> 选择性好")
+    chrome.find_element(By.ID, "fb-save").click()
+    wait_for(chrome, lambda d: d.find_element(By.ID, "fb-score-error").is_displayed(), message="score error")
+    score = chrome.find_element(By.ID, "fb-score")
+    score.clear()
+    score.send_keys("8.5")
+    rows[4].find_element(By.CSS_SELECTOR, ".fb-value").send_keys(Keys.BACKSPACE, "-2")  # a negative amount
+    chrome.find_element(By.ID, "fb-save").click()
+    wait_for(chrome, lambda d: rows[4].find_element(By.CSS_SELECTOR, ".row-error").is_displayed(),
+             message="the row's error")
+    value = rows[4].find_element(By.CSS_SELECTOR, ".fb-value")
+    value.clear()
+    value.send_keys("0")
+    chrome.find_element(By.ID, "fb-save").click()
+    wait_for(chrome, lambda d: d.find_element(By.ID, "fb-saved").text != "", message="saved")
+    stored = svc.get(f"/runs/{run_id}/feedback").json()
+    assert (stored["score"], stored["recipe_index"], stored["pros"]) == (8.5, 2, "<b>selective</b> 选择性好")
+    assert {p["name"]: p["fraction"] for p in stored["products"]}["C2H4"] == 0.75
+    chrome.refresh()  # what was saved comes back
+    wait_for(chrome, lambda d: d.find_element(By.ID, "fb-score").get_attribute("value") == "8.5",
+             message="the saved feedback")
+    assert chrome.find_element(By.ID, "fb-pros").get_attribute("value") == "<b>selective</b> 选择性好"
+    feedback = f"/api/v1/runs/{run_id}/feedback"  # 404 on the first visit: no feedback yet
+    assert severe_console_messages(chrome, (refusal(feedback, 422), refusal(feedback, 404))) == []
+
+    screenshot(chrome, f"feedback-filled-light-{lang}")
+

@@ -53,7 +53,6 @@ def _recipes(ctx: RunContext, aliases: list[str]) -> dict:
         recipes.append({
             "rank": rank, "M1": m1, "M2": m2, "atomic_ratio": ratio,
             "small_molecule_modifier": modifier, "modifier_smiles": smiles,
-
             "rationale": f"{PLACEHOLDER_NOTICE} {m1}/{m2} at {ratio} with {modifier} stands in "
                          f"for an agent-written rationale [{cited[0]}] [{cited[1]}].",
         })

@@ -1,4 +1,5 @@
-"""The pages: Runs (``/``), Run detail (``/runs/<run_id>``), System (``/system``).
+"""The pages: Runs (``/``), Run detail (``/runs/<run_id>``), Settings (``/settings``: the
+product catalogue and presets), System (``/system``).
 
 Each handler renders a shell with its labels in the reader's language and
 the strings its script needs; the script fetches everything else from the
@@ -36,6 +37,11 @@ def run_page(run_id: str):
 @bp.get("/system")
 def system_page():
     return _page("system.html", "system")
+
+
+@bp.get("/settings")
+def settings_page():
+    return _page("settings.html", "settings")
 
 
 @bp.get("/favicon.ico")

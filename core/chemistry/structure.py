@@ -134,7 +134,6 @@ def same_compound(smiles_a: str, smiles_b: str) -> bool:
     return a is not None and a == skeleton_of(smiles_b)
 
 
-
 @lru_cache(maxsize=512)
 def structure_svg(smiles: str, width: int = 240, height: int = 180, dark: bool = False) -> str | None:
     """A 2D drawing of the molecule as SVG, or None when the SMILES does not parse."""

@@ -15,8 +15,6 @@ TEMPLATES = ("domain", "dopant_guide", "mof_guide", "orchestrator", "tio2_expert
              "repair", "expert_repair")
 
 
-
-
 @lru_cache(maxsize=None)
 def template(name: str) -> str:
     if name not in TEMPLATES:

@@ -205,7 +205,6 @@ class RecipeAgent:
                                  action=actions or None, result=outcomes or None,
                                  plan_revision=node.plan_revision, implicit_plan=implicit or None))
 
-
     def _plan(self, node: Node, call: ToolCall) -> ToolResult:
         performers = ("self", *EXPERTS) if node.role == "orchestrator" else ("self",)
         try:

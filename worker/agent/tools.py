@@ -161,7 +161,6 @@ class ToolBox:
         compact = "\n".join(f"[{r['alias']}] {r['source']}: {snippet(r['content'])}" for r in results)
         return ToolResult(text, compact + "\n(shown in full earlier; kb_get <alias> shows it again)")
 
-
     def kb_get(self, args: dict[str, Any]) -> ToolResult:
         alias = str(args.get("alias", "")).strip("[] ")
         item = self.evidence.get(alias)

@@ -113,7 +113,6 @@ class KnowledgeBase:
             self._rag = lightrag_workspace(self.working_dir, label=self.namespace,
                                            embed=self._embed, embedding_dim=self._dim,
                                            embedding_model=self._model, llm=self._keyword_hook(),
-
                                            version=self.opened_version)
             self._loop.run_until_complete(self._rag.initialize_storages())
         except Exception as exc:

@@ -43,7 +43,6 @@ class BuildReport:
     chunks: int = 0
 
 
-
 def extraction_llm(settings: RunSettings):
     """LightRAG's LLM hook (entity/relation extraction) over our configured endpoint."""
     client: openai.AsyncOpenAI | None = None

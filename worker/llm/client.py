@@ -94,7 +94,6 @@ class LlmClient:
                 latency_ms=_ms(started), finish_reason=reply.finish_reason, purpose=purpose,
                 node_id=node_id))
 
-
             return reply
         raise LlmUnavailable(f"the LLM endpoint failed {self.settings.llm_max_retries + 1} "
                              f"time(s); last: {describe(last_error)}")

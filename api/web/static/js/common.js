@@ -202,3 +202,28 @@ export async function confirmLlmCall(runs) {
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
   });
 }
+
+/** Every item of a list endpoint (following next_cursor), e.g. the product catalogue. */
+export async function listAll(path) {
+  const items = [];
+  let cursor = null;
+  do {
+    const joiner = path.includes("?") ? "&" : "?";
+    const reply = await api(`${path}${joiner}limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    if (!reply.ok) return { ok: false, error: reply.error, items };
+    items.push(...reply.data.items);
+    cursor = reply.data.next_cursor;
+  } while (cursor);
+  return { ok: true, items };
+}
+
+/** {"products": {"1": {"value": [...]}}} -> {"products[1].value": [...]}: one key per field. */
+export function flattenFields(fields, prefix = "") {
+  const flat = {};
+  for (const [key, value] of Object.entries(fields || {})) {
+    const path = /^\d+$/.test(key) ? `${prefix}[${key}]` : (prefix ? `${prefix}.${key}` : key);
+    if (value && typeof value === "object" && !Array.isArray(value)) Object.assign(flat, flattenFields(value, path));
+    else flat[path] = [].concat(value);
+  }
+  return flat;
+}

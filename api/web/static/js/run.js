@@ -4,6 +4,7 @@ import {
   TERMINAL, api, clear, confirmLlmCall, currentTheme, duration, every, formatTime, h, newKey, page,
   showRequestError, statusBadge, t, toast,
 } from "./common.js";
+import { loadFeedback } from "./feedback.js";
 import { arguedBy, renderReasoning } from "./reasoning.js";
 
 const runId = page.run_id;
@@ -393,7 +394,7 @@ function setPreset(preset) {
 
 // --- tabs ------------------------------------------------------------------------------------
 
-const TABS = ["output", "reasoning", "evidence", "trace"];
+const TABS = ["output", "reasoning", "evidence", "trace", "feedback"];
 const loaded = new Set();
 
 function selectTab(name, focus = false) {
@@ -411,6 +412,7 @@ function selectTab(name, focus = false) {
     if (name === "evidence") loadEvidence();
     if (name === "trace") loadTrace();
     if (name === "reasoning") loadReasoning();
+    if (name === "feedback") loadFeedback(runId, state.run, state.output);
   } else if (name === "evidence") {
     loadEvidence();
   } else if (name === "reasoning" && !TERMINAL.has(state.run?.status)) {
@@ -439,14 +441,19 @@ const stillRunning = await refreshRun(); // also loads the output, once
 if (state.run) {
   await loadReasoning(); // the recipe cards link to the nodes that argued for them
   loaded.add("reasoning");
-
-  selectTab
-(TABS.includes(location.hash.slice(1)) ? location.hash.slice(1) : "output");
+  selectTab(TABS.includes(location.hash.slice(1)) ? location.hash.slice(1) : "output");
+  // A link or typed address to another tab of this page (#trace, #feedback) opens that tab.
+  window.addEventListener("hashchange", () => {
+    const tab = location.hash.slice(1);
+    if (TABS.includes(tab)) selectTab(tab);
+  });
   if (stillRunning) {
     every(1500, async () => {
       const going = await refreshRun();
       if (!going && loaded.has("evidence")) loadEvidence();
-      if (loaded.has("reasoning")) loadReasoning(); // the tree grows while the run runs
+      if (!going && loaded.has("feedback")) loadFeedback(runId, state.run, state.output);
+      if (loaded.has("reasoning"))
+ loadReasoning(); // the tree grows while the run runs
       return going;
     });
   }
