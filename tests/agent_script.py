@@ -101,6 +101,5 @@ MISBEHAVIOURS = {
 
 
 def full_conversation() -> list[dict]:
-
     """Research (7 chat calls including one expert) ending with three valid recipes."""
     return RESEARCH + [THREE]

@@ -10,6 +10,10 @@ A script turn is one of:
   {"tool_calls": [{"name": "kb_search", "arguments": {...}}]}
   {"status": 429} / {"status": 500}                    an error response
   any of these with "delay": seconds                    answer after a pause
+
+Instead of a script, ``respond`` may be set to a function of the request
+body that returns the turn: a model that answers by what it is asked, for
+several runs talking to it at once (the script is one shared sequence).
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -37,6 +41,7 @@ class FakeOpenAI:
         self.embedding_dim = embedding_dim
         self.script: list[dict[str, Any]] = []
         self.default_turn: dict[str, Any] | None = None  # answers once the script is used up
+        self.respond: Callable[[dict[str, Any]], dict[str, Any]] | None = None
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -92,7 +97,7 @@ class FakeOpenAI:
                                               for i, t in enumerate(texts)],
                                      "usage": {"prompt_tokens": 1, "total_tokens": 1}})
                 elif self.path.endswith("/chat/completions"):
-                    self._chat(fake._next_turn(), body)
+                    self._chat(fake.respond(body) if fake.respond else fake._next_turn(), body)
                 else:
                     self._send(404, {"error": {"message": "not found"}})
 

@@ -16,6 +16,19 @@ def queue_batch(conn, n_runs: int = 1, *, dry_run: bool = True, recipes_per_run:
     return batch.batch_id, [run_id for run_id, _ in runs]
 
 
+def queued_runs(conn, n: int, runs_per_batch: int = 5) -> list[str]:
+    """``n`` queued dry runs in batches of ``runs_per_batch``, in one transaction (deep-queue tests)."""
+    run_ids: list[str] = []
+    now = time.time()
+    with write_transaction(conn):
+        for start in range(0, n, runs_per_batch):
+            _, created = batches.insert_batch(
+                conn, user_request="deep queue", n_runs=min(runs_per_batch, n - start), recipes_per_run=1,
+                temperature=0.7, dry_run=True, config_snapshot={}, extra={}, now=now)
+            run_ids += [run_id for run_id, _ in created]
+    return run_ids
+
+
 def completed_runs(conn, n: int, recipes_per_run: int = 3) -> list[str]:
     """``n`` completed runs with outputs, written in bulk (for export volume tests).
 

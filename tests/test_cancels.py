@@ -54,3 +54,38 @@ def test_cancel_of_unknown_targets_is_not_found(conn):
         cancels.request_run_cancel(conn, "run_nope", None, time.time())
     with pytest.raises(NotFound):
         cancels.request_batch_cancel(conn, "batch_nope", None, time.time())
+
+
+def test_applying_cancels_costs_nothing_while_none_is_pending(conn, database):
+    """No pending request: no write lock is taken, so a held lock does not even delay the check."""
+    from store.db import connect
+
+    queue_batch(conn, 3)
+    blocker = connect(database.path)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        assert runs.cancel_queued_runs(conn, time.time()) == []
+        assert time.monotonic() - started < 1  # it would wait up to 10 s for the lock otherwise
+    finally:
+        blocker.execute("ROLLBACK")
+
+
+def test_each_request_is_applied_once_with_its_own_reason(conn):
+    first_batch, (a, b) = queue_batch(conn, 2)
+    _, (c,) = queue_batch(conn, 1)
+    cancels.request_run_cancel(conn, c, "run c", time.time())
+    cancels.request_batch_cancel(conn, first_batch, "batch one", time.time())
+    assert sorted(runs.cancel_queued_runs(conn, time.time())) == sorted([a, b, c])
+    assert [runs.get_run(conn, r).cancel_reason for r in (a, b, c)] == ["batch one", "batch one", "run c"]
+    assert runs.cancel_queued_runs(conn, time.time()) == []  # handled: not looked at again
+    assert conn.execute("SELECT COUNT(*) FROM cancel_requests WHERE handled_at IS NULL").fetchone()[0] == 0
+
+
+def test_many_pending_requests_are_applied_in_bounded_transactions(conn):
+    """More requests than one transaction takes: all applied, in order, in one call."""
+    queued = [queue_batch(conn, 1)[1][0] for _ in range(runs.CANCELS_PER_TRANSACTION * 2 + 3)]
+    for run_id in queued:
+        cancels.request_run_cancel(conn, run_id, run_id, time.time())
+    assert runs.cancel_queued_runs(conn, time.time()) == queued
+    assert {runs.get_run(conn, r).status for r in queued} == {"canceled"}

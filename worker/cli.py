@@ -52,12 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_worker_settings()
         run_settings = load_run_settings()
     except ConfigError as exc:
-
         print(f"c2xc-worker: configuration error: {exc.message}", file=sys.stderr)
         return 2
     logs.configure(level)
     if args.db:
-
         settings = replace(settings, sqlite_path=args.db)
     if args.poll_interval is not None:
         if args.poll_interval <= 0:
