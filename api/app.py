@@ -13,6 +13,7 @@ from swagger_ui_bundle import swagger_ui_path
 from api import (
     API_VERSION,
     __version__,
+    auth,
     batches,
     debug,
     events,
@@ -29,9 +30,10 @@ from api.config import ApiSettings, load_api_settings
 from api.context import Services, StreamState
 from api.errors import EnvelopeApi, register_error_handlers
 from api.event_stream import CommitWatcher, RunFeeds, StreamSlots
+from api.query_bytes import PercentEncodedQuery
 from api.web import init_web
 from core.settings import load_run_settings, load_worker_settings
-from store.db import Database
+from store.db import API_CACHE_MB, Database
 from store.migrations import migrate
 
 PREFIX = "/api/v1"
@@ -45,10 +47,19 @@ def _openapi_config(app: Flask) -> None:
         OPENAPI_SWAGGER_UI_PATH="/docs", OPENAPI_SWAGGER_UI_URL=DOCS_ASSETS,
         # no call to the public swagger.io validator: the UI must work offline
         OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
-        API_SPEC_OPTIONS={"info": {"description": "Batches of recipe-agent runs, their traces, "
-                                   "evidence and output. Every error is "
-                                   "{\"error\": {\"code\", \"message\", \"details\"}}.",
-                                   "x-service-version": __version__}},
+        API_SPEC_OPTIONS={
+            "info": {"description": "Batches of recipe-agent runs, their traces, evidence and "
+                                    "output. Every error is {\"error\": {\"code\", \"message\", "
+                                    "\"details\"}}. When the service has an access token "
+                                    "(C2XC_API_TOKEN), every call but /healthz needs "
+                                    "`Authorization: Bearer <token>` (else 401 unauthenticated); "
+                                    "a token in a query string is refused.",
+                     "x-service-version": __version__},
+            "components": {"securitySchemes": {"bearerToken": {
+                "type": "http", "scheme": "bearer",
+                "description": "C2XC_API_TOKEN, when the service sets one"}}},
+            "security": [{"bearerToken": []}, {}],  # required only when a token is configured
+        },
     )
 
 
@@ -63,13 +74,15 @@ def _serve_docs_assets(app: Flask) -> None:
 def create_app(settings: ApiSettings | None = None) -> Flask:
     settings = settings or load_api_settings()
     app = Flask(__name__, static_folder=None)  # the web blueprint serves its own static files
+    app.wsgi_app = PercentEncodedQuery(app.wsgi_app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     _openapi_config(app)
-    database = Database(settings.sqlite_path)
+    database = Database(settings.sqlite_path, cache_mb=API_CACHE_MB)
     migrate(database.connection())
     streams = StreamState(watcher=CommitWatcher(database, settings.streams.poll_s),
                           slots=StreamSlots(settings.streams.max_streams), feeds=RunFeeds())
 
+    auth.install(app, settings.auth.token)
     app.extensions["c2xc"] = Services(database=database, api_settings=settings,
                                       run_settings=load_run_settings(),
                                       worker_settings=load_worker_settings(), streams=streams)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.env import env_bool, env_float, env_int, env_list
-from core.settings import load_sqlite_path
+from core.settings import AuthSettings, load_auth_settings, load_sqlite_path
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,13 @@ class ApiSettings:
     idempotency_ttl_s: float
     override_policy: OverridePolicy
     streams: StreamSettings = StreamSettings()
+    auth: AuthSettings = AuthSettings(token=None, allow_unauthenticated=False)
 
 
 def load_api_settings() -> ApiSettings:
     return ApiSettings(
         sqlite_path=load_sqlite_path(),
+        auth=load_auth_settings(),
         max_body_bytes=env_int("C2XC_MAX_BODY_BYTES", 256 * 1024, minimum=1024),
         enable_debug_endpoints=env_bool("C2XC_ENABLE_DEBUG_ENDPOINTS", False),
         idempotency_ttl_s=env_float("C2XC_IDEMPOTENCY_TTL_S", 24 * 3600.0, minimum=1.0),

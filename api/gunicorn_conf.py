@@ -19,13 +19,19 @@ import signal
 import sys
 
 from core.errors import ConfigError
-from core.settings import load_web_settings
+from core.settings import exposure, load_auth_settings, load_web_settings
 
 try:
     _web = load_web_settings()
+    _refusal, _warning = exposure(_web, load_auth_settings())
 except ConfigError as exc:
     print(f"c2xc-api: configuration error: {exc.message}", file=sys.stderr, flush=True)
     sys.exit(2)
+if _refusal:
+    print(f"c2xc-api: {_refusal}", file=sys.stderr, flush=True)
+    sys.exit(2)
+if _warning:  # said at every start, not once
+    print(f"c2xc-api: WARNING: {_warning}", file=sys.stderr, flush=True)
 
 bind = f"{_web.host}:{_web.port}"
 workers = _web.workers
@@ -33,10 +39,12 @@ worker_class = "gthread"
 threads = _web.threads
 timeout = 30
 graceful_timeout = 10
+keepalive = 5  # the pages poll every 1.5-3 s: keep their connection instead of reopening it
 accesslog = "-"
 errorlog = "-"
-# Never log request headers: Authorization or keys could be among them.
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+# Never log request headers (Authorization) or query strings (a token a client put in a URL
+# is refused, but would still be in the request line): method and path only.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 
 
 def post_worker_init(worker):

@@ -10,6 +10,8 @@ first, and sections below follow the resources in the order of docs/API.md.
 
 from __future__ import annotations
 
+import unicodedata
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -192,6 +194,8 @@ class RunSchema(ma.Schema):
     cancel_requested = fields.Boolean(required=True)
     cancel_requested_at = fields.Float(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
+    trace_pruned_at = fields.Float(allow_none=True, metadata={
+        "description": "when retention (c2xc-admin prune) deleted this run's events; null if never"})
     schema_version = fields.Integer(required=True)
     extra = fields.Dict(required=True)
 
@@ -264,6 +268,8 @@ class SystemConfigSchema(ma.Schema):
         "description": "{ready, missing}: what POST /batches would refuse a normal run for"})
     knowledge_bases = fields.List(fields.Nested(KnowledgeBaseStatusSchema), required=True)
     streams = fields.Dict(required=True)
+    auth = fields.Dict(required=True, metadata={
+        "description": "{token_required}: whether calls need Authorization: Bearer (never the token)"})
 
 
 class PlanRevisionSchema(ma.Schema):
@@ -328,8 +334,16 @@ STATUS_VALUES = ("active", "archived")
 MAX_NAME, MAX_TEXT, MAX_PRODUCTS = 100, 4000, 50
 
 
+def _no_control_characters(value: str) -> bool:
+    """A name is one line of text. (A NUL would also end it early for SQLite's length()
+    in the table's CHECK: found by the contract fuzzing as a 500.)"""
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ma.ValidationError("must not contain control characters (tabs, line breaks, NUL, …)")
+    return True
+
+
 def _name(**extra):
-    return fields.String(validate=[validate.Length(1, MAX_NAME), _not_blank], **extra)
+    return fields.String(validate=[validate.Length(1, MAX_NAME), _not_blank, _no_control_characters], **extra)
 
 
 class _CatalogueEntrySchema(ma.Schema):

@@ -27,7 +27,7 @@ def run_dict(run: Run) -> dict[str, Any]:
             "worker_id": run.worker_id, "error": error,
             "cancel_requested": run.cancel_requested,
             "cancel_requested_at": run.cancel_requested_at, "cancel_reason": run.cancel_reason,
-            "schema_version": 1, "extra": {}}
+            "trace_pruned_at": run.trace_pruned_at, "schema_version": 1, "extra": {}}
 
 
 def event_dict(event: Event, with_payload: bool) -> dict[str, Any]:

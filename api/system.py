@@ -72,4 +72,5 @@ class SystemConfig(MethodView):
                                 for name, directory in run.kb_dirs().items()],
             "streams": {"max_per_api_worker": s.api_settings.streams.max_streams,
                         "keepalive_s": s.api_settings.streams.keepalive_s},
+            "auth": {"token_required": bool(s.api_settings.auth.token)},
         }

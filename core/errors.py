@@ -40,6 +40,20 @@ class NotFound(ServiceError):
     http_status = 404
 
 
+class Unauthenticated(ServiceError):
+    """No valid token (or session) where the service requires one."""
+
+    code = "unauthenticated"
+    http_status = 401
+
+
+class Forbidden(ServiceError):
+    """Authenticated, but the request may not be made this way (e.g. a cross-site form)."""
+
+    code = "forbidden"
+    http_status = 403
+
+
 class Conflict(ServiceError):
     code = "conflict"
     http_status = 409
@@ -92,8 +106,9 @@ class KbError(RunFailure):
     code = "kb_error"
 
 
-HTTP_ERROR_CODES = ("invalid_argument", "not_found", "method_not_allowed", "conflict",
-                    "payload_too_large", "dependency_unavailable", "internal")
+HTTP_ERROR_CODES = ("invalid_argument", "unauthenticated", "forbidden", "not_found",
+                    "method_not_allowed", "conflict", "payload_too_large", "dependency_unavailable",
+                    "internal")
 
 # Every code a failed run can carry, with what it means for the person reading it.
 RUN_ERROR_CODES = {

@@ -7,6 +7,7 @@ names the key *variable*, never its value, and strips credentials from URLs.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import asdict, dataclass, field, replace
 
@@ -100,6 +101,51 @@ class WebSettings:
     port: int
     workers: int
     threads: int
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """Who may use the API. The token is a secret: never logged, stored or echoed."""
+
+    token: str | None  # C2XC_API_TOKEN; None: no token asked for
+    allow_unauthenticated: bool  # C2XC_ALLOW_UNAUTHENTICATED=1: a network bind without a token
+
+    def __repr__(self) -> str:  # so a log line or traceback showing settings never shows the token
+        return (f"AuthSettings(token={'<set>' if self.token else None}, "
+                f"allow_unauthenticated={self.allow_unauthenticated})")
+
+
+MIN_TOKEN_CHARS = 16
+
+
+def load_auth_settings() -> AuthSettings:
+    token = env_str("C2XC_API_TOKEN") or None
+    if token is not None and (len(token) < MIN_TOKEN_CHARS or not token.isprintable() or " " in token):
+        raise ConfigError(f"C2XC_API_TOKEN must be at least {MIN_TOKEN_CHARS} printable characters "
+                          "without spaces (e.g. python -c 'import secrets; print(secrets.token_urlsafe())')")
+    return AuthSettings(token=token, allow_unauthenticated=env_bool("C2XC_ALLOW_UNAUTHENTICATED", False))
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and ``localhost``; anything else (0.0.0.0 included) is a network bind."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # another host name: it may resolve to anything
+
+
+def exposure(web: WebSettings, auth: AuthSettings) -> tuple[str | None, str | None]:
+    """(refusal, warning) for serving on ``web.host`` with ``auth``: refuse an open door."""
+    if auth.token or is_loopback(web.host):
+        return None, None
+    if auth.allow_unauthenticated:
+        return None, (f"serving on {web.host} without C2XC_API_TOKEN because "
+                      "C2XC_ALLOW_UNAUTHENTICATED=1: anyone who can reach this port can use the service")
+    return (f"refusing to serve on {web.host} without C2XC_API_TOKEN: anyone on the network could use "
+            "the service. Set C2XC_API_TOKEN (and give it to the lab), bind C2XC_HOST=127.0.0.1, or "
+            "set C2XC_ALLOW_UNAUTHENTICATED=1 to accept the risk"), None
 
 
 def load_run_settings() -> RunSettings:

@@ -16,12 +16,15 @@ import json
 import sqlite3
 import sys
 import time
+from dataclasses import asdict
 
-from core.errors import ServiceError
+from core.errors import InvalidArgument, ServiceError
 from core.settings import DEFAULT_SQLITE_PATH, load_sqlite_path
-from store import products
+from store import backup, products, retention
 from store.db import Database
 from store.migrations import migrate
+
+DAY_S = 86400.0
 
 
 def _seed_products(database: Database, _args: argparse.Namespace) -> dict:
@@ -30,11 +33,71 @@ def _seed_products(database: Database, _args: argparse.Namespace) -> dict:
             "products": [p.name for p in preset.products], "products_added": added}
 
 
+def _backup(database: Database, args: argparse.Namespace) -> dict:
+    return asdict(backup.backup(database.connection(), args.path, overwrite=args.overwrite))
+
+
+def _prune(database: Database, args: argparse.Namespace) -> dict:
+    if args.older_than_days <= 0:
+        raise InvalidArgument("--older-than-days must be more than 0")
+    cutoff = time.time() - args.older_than_days * DAY_S
+    report = retention.prune_traces(database.connection(), finished_before=cutoff, outputs=args.outputs,
+                                    feedback=args.feedback)
+    result = asdict(report)
+    durations = sorted(result.pop("transaction_ms")) or [0.0]
+    result["transaction_ms_p99"] = round(durations[min(len(durations) - 1, int(len(durations) * 0.99))], 2)
+    result["longest_transaction_ms"] = round(result["longest_transaction_ms"], 2)
+    return result
+
+
+def _vacuum(database: Database, _args: argparse.Namespace) -> dict:
+    conn = database.connection()
+    before = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect with this VACUUM; prunes then shrink it
+    conn.execute("VACUUM")
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    after = conn.execute("PRAGMA page_count").fetchone()[0]
+    return {"bytes_before": before * size, "bytes_after": after * size}
+
+
+def _with_path(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="the file to write (not an existing one, unless --overwrite)")
+    parser.add_argument("--overwrite", action="store_true")
+
+
+def _with_age(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--older-than-days", type=float, required=True,
+                        help="delete the traces of runs that finished more than this many days ago")
+    parser.add_argument("--outputs", action="store_true",
+                        help="also delete their recipes and the evidence they cite (kept by default)")
+    parser.add_argument("--feedback", action="store_true",
+                        help="also delete the lab's feedback on them (kept by default)")
+
+
 COMMANDS = {
     "seed-products": (
         _seed_products,
         "add the standard CO2-reduction preset (CO, CH4, C2H4, C2H6, H2, HCOOH, CH3OH, "
         "C2H5OH) and any of its products the catalogue lacks; safe to repeat",
+        None,
+    ),
+    "backup": (
+        _backup,
+        "copy the live database consistently (SQLite online backup) while the service runs; "
+        "restore: stop the service, put the copy in place of the database, start it",
+        _with_path,
+    ),
+    "prune": (
+        _prune,
+        "delete the traces (events) of runs finished before the given age, in short "
+        "transactions the service works between; recipes, evidence and feedback are kept",
+        _with_age,
+    ),
+    "vacuum": (
+        _vacuum,
+        "rebuild the file to its smallest size and let later prunes shrink it step by step; "
+        "blocks every write while it runs: stop the service first",
+        None,
     ),
 }
 
@@ -44,8 +107,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="c2xc-admin", description="Maintenance of the C2XC service's database, asked for by name.")
     parser.add_argument("--db", help=f"SQLite file (default: C2XC_SQLITE_PATH, else {DEFAULT_SQLITE_PATH})")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (_run, help_text) in COMMANDS.items():
-        commands.add_parser(name, help=help_text, description=help_text)
+    for name, (_run, help_text, add_arguments) in COMMANDS.items():
+        command = commands.add_parser(name, help=help_text, description=help_text)
+        if add_arguments:
+            add_arguments(command)
     return parser.parse_args(argv)
 
 

@@ -40,9 +40,14 @@ PRAGMAS = (
     ("busy_timeout", str(BUSY_TIMEOUT_MS)),
     ("synchronous", "NORMAL"),
     ("foreign_keys", "ON"),
-    ("cache_size", "-16000"),  # 16 MB page cache per connection
     ("temp_store", "MEMORY"),
 )
+# SQLite's page cache belongs to each connection and keeps every page read, up
+# to its size: a process's memory grows toward (threads with a connection) x
+# this. The worker has a few threads and reads a run's trace back; the API has
+# up to C2XC_WEB_THREADS (40) threads per process answering page-sized index
+# lookups, which the OS's file cache serves nearly as fast.
+WORKER_CACHE_MB, API_CACHE_MB = 16, 4
 
 
 def _enable_wal(conn: sqlite3.Connection, path: str) -> None:
@@ -101,7 +106,7 @@ def _forget_gates() -> None:
 os.register_at_fork(after_in_child=_forget_gates)
 
 
-def connect(path: str) -> sqlite3.Connection:
+def connect(path: str, cache_mb: int = WORKER_CACHE_MB) -> sqlite3.Connection:
     """Open one configured connection; create the directory on demand."""
     if path != ":memory:":
         parent = Path(path).expanduser().resolve().parent
@@ -117,8 +122,13 @@ def connect(path: str) -> sqlite3.Connection:
                                timeout=BUSY_TIMEOUT_MS / 1000, factory=GatedConnection)
         conn.writer_gate = writer_gate(path)
         conn.row_factory = sqlite3.Row
+        if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+            # a new file: let retention give freed pages back to the disk in small steps
+            # (PRAGMA incremental_vacuum); this can only be chosen before the first table
+            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
         for name, value in PRAGMAS:
             conn.execute(f"PRAGMA {name}={value}")
+        conn.execute(f"PRAGMA cache_size=-{cache_mb * 1000}")  # negative: in KiB
         if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             _enable_wal(conn, path)
     except sqlite3.DatabaseError as exc:
@@ -223,15 +233,15 @@ def data_version(conn: sqlite3.Connection) -> int:
 class Database:
     """A path plus one lazily opened connection per (process, thread)."""
 
-    def __init__(self, path: str):
-        self.path = path
+    def __init__(self, path: str, cache_mb: int = WORKER_CACHE_MB):
+        self.path, self.cache_mb = path, cache_mb
         self._local = threading.local()
 
     def connection(self) -> sqlite3.Connection:
         pid = os.getpid()
         conn = getattr(self._local, "conn", None)
         if conn is None or getattr(self._local, "pid", None) != pid:
-            conn = connect(self.path)
+            conn = connect(self.path, self.cache_mb)
             self._local.conn, self._local.pid = conn, pid
         return conn
 

@@ -52,6 +52,7 @@ class Run:
     dry_run: bool
     cancel_requested_at: float | None
     cancel_reason: str | None
+    trace_pruned_at: float | None = None
 
     @property
     def cancel_requested(self) -> bool:
@@ -62,7 +63,7 @@ class Run:
         return cls(**{name: row[name] for name in (
             "run_id", "batch_id", "run_index", "status", "created_at", "started_at",
             "finished_at", "worker_id", "error_code", "error_message",
-            "cancel_requested_at", "cancel_reason")}, dry_run=bool(row["dry_run"]))
+            "cancel_requested_at", "cancel_reason", "trace_pruned_at")}, dry_run=bool(row["dry_run"]))
 
 
 @dataclass(frozen=True)

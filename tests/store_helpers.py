@@ -29,6 +29,28 @@ def queued_runs(conn, n: int, runs_per_batch: int = 5) -> list[str]:
     return run_ids
 
 
+def bulk_events(conn, run_ids: list[str], per_run: int, created_at: float) -> int:
+    """``per_run`` small events for each run, written in bulk (retention tests with a million events).
+
+    Raw inserts in big transactions: through ``store.events`` a million events
+    take minutes; the rows are the same shape the store writes.
+    """
+    import uuid
+
+    total = 0
+    for run_id in run_ids:
+        with write_transaction(conn):
+            start = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0] + 1
+            seqs = range(start, start + per_run)
+            conn.executemany("INSERT INTO events (seq, event_id, run_id, created_at, event_type, payload_bytes)"
+                             " VALUES (?, ?, ?, ?, 'recap_info', 40)",
+                             [(s, f"evt_{uuid.uuid4().hex}", run_id, created_at) for s in seqs])
+            conn.executemany("INSERT INTO event_payloads (event_seq, payload_json) VALUES (?, ?)",
+                             [(s, '{"state": "act", "note": "bulk event"}') for s in seqs])
+        total += per_run
+    return total
+
+
 def completed_runs(conn, n: int, recipes_per_run: int = 3) -> list[str]:
     """``n`` completed runs with outputs, written in bulk (for export volume tests).
 
@@ -59,3 +81,18 @@ def completed_runs(conn, n: int, recipes_per_run: int = 3) -> list[str]:
                          [(r, output, now) for r in run_ids])
         conn.execute("UPDATE batches SET status = 'completed'")
     return run_ids
+
+
+def execute_queue(db_path: str) -> None:
+    """Run every queued run with a worker in this process (dry runs: fast, no network)."""
+    from core.settings import load_run_settings, load_worker_settings
+    from store.db import Database
+    from worker.loop import Worker
+
+    worker = Worker(Database(db_path), load_worker_settings(), load_run_settings())
+    worker.start()
+    try:
+        while worker.run_once():
+            pass
+    finally:
+        worker.shutdown()

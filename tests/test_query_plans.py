@@ -16,9 +16,7 @@ from itertools import product as combinations
 
 import pytest
 
-from core.settings import load_run_settings, load_worker_settings
-from store.db import Database
-from worker.loop import Worker
+from tests.store_helpers import execute_queue
 
 API = "/api/v1"
 # Tables read whole by design, with the reason; anything else must be searched.
@@ -39,13 +37,7 @@ def populated(make_app, tmp_path):
     client = app.test_client()
     done = client.post(f"{API}/batches", json={"user_request": "plans", "dry_run": True, "n_runs": 2,
                                                 "recipes_per_run": 2}).get_json()
-    worker = Worker(Database(str(tmp_path / "app.db")), load_worker_settings(), load_run_settings())
-    worker.start()
-    try:
-        while worker.run_once():
-            pass
-    finally:
-        worker.shutdown()
+    execute_queue(str(tmp_path / "app.db"))
     queued = client.post(f"{API}/batches", json={"user_request": "waiting", "dry_run": True}).get_json()
     client.post(f"{API}/runs/{queued['runs'][0]['run_id']}/cancel", json={"reason": "plans"})
     client.post(f"{API}/product_presets/standard")

@@ -5,6 +5,9 @@ take 0.4 s per step (``C2XC_DRY_RUN_STEP_DELAY_S``, a test-only setting) so
 a run can be watched and canceled while it runs. Nothing is mocked: every
 click goes through the page's script to the JSON API.
 """
+import subprocess
+import sys
+
 import pytest
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
@@ -143,6 +146,20 @@ def test_the_trace_filters_to_llm_calls_and_opens_a_payload(browser, svc):
                        message="the payload")
     assert '"placeholder": true' in payload.text
     assert first.get_attribute("aria-expanded") == "true"
+
+
+def test_a_pruned_trace_says_so_and_the_recipes_stay(browser, svc):
+    run_id = finished_run(svc)
+    subprocess.run([sys.executable, "-m", "store.admin", "--db", svc.db_path, "prune",
+                    "--older-than-days", "0.000001"], check=True, capture_output=True)  # ~0.1 s: this run
+    browser.get(f"{svc.origin}/runs/{run_id}#trace")
+    note = wait_for(browser, lambda d: d.find_element(By.ID, "trace-pruned").is_displayed()
+                    and d.find_element(By.ID, "trace-pruned"), message="the retention note")
+    assert "retention" in note.text
+    assert browser.find_elements(By.CSS_SELECTOR, "#trace-list .event") == []
+    screenshot(browser, "trace-pruned-light-en")
+    browser.find_element(By.ID, "tab-output").click()
+    wait_for(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".recipe")) == 2, message="the recipes")
 
 
 def test_canceling_a_running_run_from_its_page(browser, svc):
@@ -443,3 +460,40 @@ def test_feedback_from_a_preset_with_a_live_fraction_preview_and_errors_by_the_f
 
     screenshot(chrome, f"feedback-filled-light-{lang}")
 
+
+TOKEN = "lab-token-ui-3f8a1c5e9d"
+
+
+@pytest.fixture(scope="module")
+def guarded_svc(tmp_path_factory):
+    browser_or_skip()
+    with running_service(tmp_path_factory.mktemp("ui-token"), {"C2XC_API_TOKEN": TOKEN}) as procs:
+        procs.origin = procs.base_url.rsplit("/api/v1", 1)[0]
+        yield procs
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_with_a_token_the_interface_asks_once_then_works_and_signs_out(chrome, guarded_svc, lang):
+    origin = guarded_svc.origin
+    chrome.delete_all_cookies()
+    use_preferences(chrome, origin, lang=lang)
+    chrome.get(f"{origin}/system")
+    field = wait_for(chrome, lambda d: d.find_element(By.ID, "token"), message="the sign-in page")
+    assert chrome.current_url.startswith(f"{origin}/login?next=/system")
+    assert chrome.switch_to.active_element == field  # ready to type
+    screenshot(chrome, f"login-light-{lang}")
+    field.send_keys("not-the-token", Keys.ENTER)
+    wait_for(chrome, lambda d: d.find_element(By.ID, "token-error").is_displayed(), message="the error")
+    chrome.find_element(By.ID, "token").send_keys(TOKEN, Keys.ENTER)
+    wait_for(chrome, lambda d: d.current_url == f"{origin}/system", message="back where it was going")
+    session = chrome.get_cookie("c2xc_session")
+    assert session["httpOnly"] and session["sameSite"] == "Strict" and TOKEN not in session["value"]
+    chrome.get(f"{origin}/")  # a change through the pages works with the session (and their header)
+    request = f"Signed-in batch {lang}"
+    wait_for(chrome, lambda d: d.find_element(By.ID, "user_request"), message="the form").send_keys(request)
+    chrome.find_element(By.ID, "create-batch").click()
+    wait_for(chrome, lambda d: request in d.find_element(By.ID, "batch-list").text, message="the new batch")
+    chrome.find_element(By.ID, "sign-out").click()
+    wait_for(chrome, lambda d: "/login" in d.current_url, message="signed out")
+    assert chrome.get_cookie("c2xc_session") is None
+    assert severe_console_messages(chrome, (refusal("/login", 401),)) == []

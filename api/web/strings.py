@@ -74,6 +74,8 @@ _STRINGS = {
     "evidence.ref": _l("Reference"), "evidence.show_text": _l("Show text"),
     "evidence.hide_text": _l("Hide text"),
     "trace.show_all": _l("Show all ({size})"),
+    "trace.pruned": _l("This run's trace was deleted by retention on {when}; its recipes, evidence and "
+                       "feedback are kept."),
     "role.orchestrator": _l("Orchestrator"), "role.tio2_expert": _l("TiO2 doping expert"),
     "role.mof_expert": _l("MOF modifier expert"),
     "reasoning.cost": _l("{calls} LLM call(s) · {tokens} tokens · {time} s"),

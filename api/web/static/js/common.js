@@ -37,9 +37,16 @@ export function clear(element) {
   return element;
 }
 
-/** One call to the JSON API: {ok, status, data, error, etag}. Never throws for HTTP errors. */
+/** Where a page goes when the service asks for its token again (it was changed, or the session ended). */
+function signInAgain() {
+  location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+}
+
+/** One call to the JSON API: {ok, status, data, error, etag}. Never throws for HTTP errors.
+ *  Every call says it comes from these pages (X-C2XC-Request): with a session cookie the
+ *  server refuses changes without it, which a page on another site cannot add. */
 export async function api(path, { method = "GET", body, headers = {}, etag } = {}) {
-  const request = { method, headers: { Accept: "application/json", ...headers } };
+  const request = { method, headers: { Accept: "application/json", "X-C2XC-Request": "1", ...headers } };
   if (body !== undefined) {
     request.headers["Content-Type"] = "application/json";
     request.body = JSON.stringify(body);
@@ -52,6 +59,7 @@ export async function api(path, { method = "GET", body, headers = {}, etag } = {
     return { ok: false, status: 0, error: { code: "unreachable", message: t("error.unreachable") } };
   }
   if (response.status === 304) return { ok: true, status: 304, notModified: true, etag };
+  if (response.status === 401 && page.page !== "login") signInAgain();
   const data = await response.json().catch(() => null);
   const result = { ok: response.ok, status: response.status, data, etag: response.headers.get("ETag") };
   if (!response.ok) result.error = (data && data.error) || { code: "internal", message: response.statusText };
@@ -136,6 +144,10 @@ function initChrome() {
     document.documentElement.dataset.theme = next;
     try { localStorage.setItem("c2xc.theme", next); } catch (e) { /* not remembered */ }
     document.dispatchEvent(new CustomEvent("c2xc:theme", { detail: next }));
+  });
+  document.getElementById("sign-out")?.addEventListener("click", async () => {
+    await fetch("/logout", { method: "POST", headers: { "X-C2XC-Request": "1" } });
+    location.assign("/login");
   });
 }
 

@@ -344,7 +344,7 @@ function appendEvents(events) {
   const list = document.getElementById("trace-list");
   if (!state.trace.startedAt && events.length) state.trace.startedAt = events[0].created_at;
   list.append(...events.map(traceRow));
-  document.getElementById("trace-empty").hidden = list.children.length > 0;
+  document.getElementById("trace-empty").hidden = list.children.length > 0 || Boolean(state.run?.trace_pruned_at);
 }
 
 function stopLive() {
@@ -378,6 +378,12 @@ async function loadTrace(more = false) {
   const reply = await api(`/runs/${encodeURIComponent(runId)}/events?${traceQuery(
     { limit: "200", ...(state.trace.cursor ? { cursor: state.trace.cursor } : {}) })}`);
   if (!reply.ok) return;
+  const pruned = document.getElementById("trace-pruned");
+  pruned.hidden = !state.run?.trace_pruned_at;
+  document.querySelector("#panel-trace .presets").hidden = !pruned.hidden;
+  if (state.run?.trace_pruned_at) {
+    pruned.textContent = t("trace.pruned", { when: formatTime(state.run.trace_pruned_at) });
+  }
   appendEvents(reply.data.items);
   if (reply.data.items.length) state.trace.cursor = reply.data.items.at(-1).cursor;
   document.getElementById("trace-more").hidden = !reply.data.has_more;

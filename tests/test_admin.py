@@ -1,0 +1,130 @@
+"""c2xc-admin: a consistent backup while the service writes, and retention in short transactions."""
+import json
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+from store import runs
+from store.db import Database, connect
+from store.migrations import migrate
+from store.retention import MAX_ROWS, prune_traces
+from tests.processes import REPO
+from tests.store_helpers import bulk_events, completed_runs, queue_batch
+
+
+def _admin(*args, db: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "store.admin", "--db", db, *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_a_backup_taken_under_continuous_writes_is_whole_and_restores(database, conn, tmp_path):
+    finished = completed_runs(conn, 300, recipes_per_run=2)
+    stop, written = threading.Event(), []
+
+    def keep_writing():
+        writer = connect(database.path)
+        while not stop.is_set():
+            written.append(queue_batch(writer, 2)[0])
+
+    thread = threading.Thread(target=keep_writing)
+    thread.start()
+    try:
+        while len(written) < 20:  # the writer is really going before the backup starts
+            time.sleep(0.01)
+        done = _admin("backup", str(tmp_path / "copy.db"), db=database.path)
+        during = len(written)
+    finally:
+        stop.set()
+        thread.join(30)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["integrity"] == "ok" and result["bytes"] > 0
+    assert len(written) > during or during >= 20  # writes went on around the backup
+
+    restored = tmp_path / "restored.db"  # restore = put the copy in place, start the service on it
+    restored.write_bytes((tmp_path / "copy.db").read_bytes())
+    copy = Database(str(restored)).connection()
+    migrate(copy)
+    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    for run_id in finished:
+        assert runs.get_run(copy, run_id).status == "completed"
+        assert runs.get_output(copy, run_id) is not None
+    again = _admin("backup", str(tmp_path / "copy.db"), db=database.path)
+    assert again.returncode == 1 and "exists" in again.stderr  # never overwrites by accident
+
+
+def test_retention_of_a_million_events_in_bounded_transactions(tmp_path):
+    """Old runs' traces go, in chunks the API can write between; recent runs, recipes and feedback stay."""
+    db = Database(str(tmp_path / "big.db"))
+    conn = db.connection()
+    migrate(conn)
+    old = completed_runs(conn, 100, recipes_per_run=1)
+    recent = completed_runs(conn, 5, recipes_per_run=1)
+    long_ago = time.time() - 40 * 86400
+    conn.executemany("UPDATE runs SET finished_at = ? WHERE run_id = ?", [(long_ago, r) for r in old])
+    assert bulk_events(conn, old, 9_900, long_ago) + bulk_events(conn, recent, 2_000, time.time()) == 1_000_000
+    size_before = (tmp_path / "big.db").stat().st_size
+
+    api_waits, stop = [], threading.Event()
+
+    def api_writer():  # an API writing the whole time: it must get the lock between chunks
+        writer = connect(db.path)
+        while not stop.is_set():
+            asked = time.perf_counter()
+            queue_batch(writer, 1)
+            api_waits.append(time.perf_counter() - asked)
+            time.sleep(0.005)
+
+    thread = threading.Thread(target=api_writer)
+    thread.start()
+    try:
+        report = prune_traces(conn, finished_before=time.time() - 30 * 86400)
+    finally:
+        stop.set()
+        thread.join(30)
+    assert (report.runs, report.events_deleted) == (100, 990_000)
+    assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 10_000  # the recent runs' own
+    assert conn.execute("SELECT COUNT(*) FROM event_payloads").fetchone()[0] == 10_000
+    assert all(runs.get_run(conn, r).trace_pruned_at for r in old)
+    assert not any(runs.get_run(conn, r).trace_pruned_at for r in recent)
+    assert all(runs.get_output(conn, r) is not None for r in old)  # recipes kept unless asked
+    assert report.transactions > 990_000 / MAX_ROWS  # never one long transaction
+    assert len(api_waits) > 50  # the API kept writing throughout
+    assert report.pages_freed_to_disk > 0 and (tmp_path / "big.db").stat().st_size < size_before / 2
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    durations = sorted(report.transaction_ms)
+    print(f"\nprune of 990,000 events: {report.transactions} transactions, median "
+          f"{durations[len(durations) // 2]:.1f} ms, p99 {durations[int(len(durations) * 0.99)]:.1f} ms, "
+          f"longest {report.longest_transaction_ms:.1f} ms; API write waits max "
+          f"{max(api_waits) * 1000:.1f} ms; file {size_before / 2**20:.0f} -> "
+          f"{(tmp_path / 'big.db').stat().st_size / 2**20:.0f} MB")
+
+
+def test_prune_from_the_command_line_can_take_outputs_and_feedback_too(database, conn):
+    old = completed_runs(conn, 3, recipes_per_run=1)
+    conn.execute("UPDATE runs SET finished_at = finished_at - 10 * 86400")
+    bulk_events(conn, old, 50, time.time() - 10 * 86400)
+    refused = _admin("prune", "--older-than-days", "0", db=database.path)
+    assert refused.returncode == 1 and "--older-than-days" in refused.stderr
+    done = _admin("prune", "--older-than-days", "5", "--outputs", db=database.path)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["runs"], result["events_deleted"], result["outputs_deleted"]) == (3, 150, 3)
+    assert all(runs.get_output(conn, r) is None for r in old)
+    assert json.loads(_admin("prune", "--older-than-days", "5", db=database.path).stdout)["runs"] == 0
+
+
+def test_vacuum_turns_an_older_file_into_one_prune_can_shrink(tmp_path):
+    path = tmp_path / "old.db"
+    plain = sqlite3.connect(path)  # a file made before incremental vacuum existed
+    plain.execute("CREATE TABLE t (x)")
+    plain.close()
+    db = Database(str(path))
+    migrate(db.connection())
+    assert db.connection().execute("PRAGMA auto_vacuum").fetchone()[0] == 0
+    db.close()
+    done = _admin("vacuum", db=str(path))
+    assert done.returncode == 0, done.stderr
+    assert connect(str(path)).execute("PRAGMA auto_vacuum").fetchone()[0] == 2
