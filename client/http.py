@@ -1,0 +1,148 @@
+"""The API over HTTP: one session, the token if there is one, errors as exceptions with exit codes."""
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from typing import Any, Iterator
+
+import requests
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+TERMINAL = ("completed", "failed", "canceled")
+
+# Exit codes (also in the README): distinct so scripts can tell what happened.
+EXIT_OK, EXIT_RUN_NOT_COMPLETED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_UNREACHABLE, EXIT_REFUSED = 0, 1, 2, 3, 4, 5
+
+
+class ClientError(Exception):
+    """Something the command reports in one line and exits with ``exit_code``."""
+
+    exit_code = EXIT_REFUSED
+
+    def __init__(self, message: str, code: str = ""):
+        super().__init__(message)
+        self.code = code
+
+    def line(self) -> str:
+        return f"{self.code}: {self}" if self.code else str(self)
+
+
+class NotFound(ClientError):
+    exit_code = EXIT_NOT_FOUND
+
+
+class Unreachable(ClientError):
+    exit_code = EXIT_UNREACHABLE
+
+
+class Api:
+    def __init__(self, url: str | None = None, token: str | None = None, timeout: float = 30):
+        base = (url or os.environ.get("C2XC_URL") or DEFAULT_URL).rstrip("/")
+        self.base = base if base.endswith("/api/v1") else f"{base}/api/v1"
+        self.timeout = timeout
+        self.session = requests.Session()
+        token = token if token is not None else os.environ.get("C2XC_API_TOKEN")
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def _send(self, method: str, path: str, **kwargs) -> requests.Response:
+        try:
+            return self.session.request(method, self.base + path, timeout=self.timeout, **kwargs)
+        except requests.ConnectionError:
+            raise Unreachable(f"the service at {self.base} does not answer (is it running? --url or "
+                              "C2XC_URL says where)", "unreachable") from None
+        except requests.Timeout:
+            raise Unreachable(f"the service at {self.base} did not answer within {self.timeout:.0f} s",
+                              "unreachable") from None
+
+    def request(self, method: str, path: str, **kwargs) -> Any:
+        reply = self._send(method, path, **kwargs)
+        if reply.ok:
+            return reply.json() if reply.content else None
+        try:
+            error = reply.json()["error"]
+            code, message = error["code"], error["message"]
+            details = error.get("details") or {}
+        except (ValueError, KeyError, TypeError):
+            code, message, details = f"http_{reply.status_code}", reply.text[:200] or reply.reason, {}
+        if details.get("missing") and isinstance(details["missing"], dict):
+            message += " — missing: " + "; ".join(f"{k}: {v}" for k, v in details["missing"].items())
+        elif details.get("fields"):
+            message += " — " + "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                                          for k, v in details["fields"].items())
+        raise (NotFound if reply.status_code == 404 else ClientError)(message, code)
+
+    def get(self, path: str, **params) -> Any:
+        return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    def post(self, path: str, body: dict | None = None, headers: dict | None = None) -> Any:
+        return self.request("POST", path, json=body if body is not None else {}, headers=headers or {})
+
+    def create_batch(self, body: dict) -> dict:
+        """With an Idempotency-Key: a retry after a lost answer returns the same batch."""
+        key = f"cli-{uuid.uuid4().hex}"
+        for attempt in range(3):
+            try:
+                return self.post("/batches", body, headers={"Idempotency-Key": key})
+            except Unreachable:
+                if attempt == 2:
+                    raise
+                time.sleep(1 + attempt)
+        raise AssertionError("unreachable")
+
+    def all_pages(self, path: str, limit: int | None = None, **params) -> list[dict]:
+        items, cursor = [], None
+        while True:
+            page = self.get(path, limit=200, cursor=cursor, **params)
+            items += page["items"]
+            if not page["has_more"] or (limit and len(items) >= limit):
+                return items[:limit] if limit else items
+            cursor = page["next_cursor"]
+
+    def stream(self, run_id: str, types: list[str] | None = None) -> Iterator[dict]:
+        """The run's events, live (SSE), resuming after a dropped connection; ends with the run."""
+        last_id = None
+        while True:
+            headers = {"Accept": "text/event-stream", **({"Last-Event-ID": last_id} if last_id else {})}
+            reply = self._send("GET", f"/runs/{run_id}/events/stream", stream=True, headers=headers,
+                               params={"event_type": types} if types else None)
+            if not reply.ok:
+                self.request("GET", f"/runs/{run_id}")  # raises the envelope's error (404, 401, …)
+                raise ClientError(f"the event stream answered {reply.status_code}", f"http_{reply.status_code}")
+            try:
+                for event_id, _name, data in _server_sent_events(reply):
+                    last_id = event_id or last_id
+                    if data:
+                        yield json.loads(data)
+            except requests.RequestException:
+                pass  # dropped: resume after the last event seen
+            finally:
+                reply.close()
+            # the server closes a stream after the run's last event (or after an hour): done,
+            # unless the run goes on, then resume after the last event seen
+            if self.get(f"/runs/{run_id}")["status"] in TERMINAL:
+                return
+
+
+def _server_sent_events(reply: requests.Response) -> Iterator[tuple[str | None, str, str]]:
+    event_id, name, data = None, "message", []
+    for raw in reply.iter_lines(decode_unicode=True):
+        if raw is None:
+            continue
+        if raw == "":
+            if data or name != "message":
+                yield event_id, name, "\n".join(data)
+            event_id, name, data = None, "message", []
+        elif raw.startswith(":"):
+            continue
+        else:
+            field, _, value = raw.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "id":
+                event_id = value
+            elif field == "event":
+                name = value
+            elif field == "data":
+                data.append(value)
