@@ -30,6 +30,11 @@ class BodyRejected(InvalidArgument):
                          {"reason": reason, **details})
 
 
+def _too_deep() -> BodyRejected:
+    return BodyRejected("too_deep", f"objects and arrays nest deeper than {MAX_DEPTH} levels",
+                        max_depth=MAX_DEPTH)
+
+
 def _refuse_constant(name: str) -> float:
     raise BodyRejected("non_finite_number", f"{name} is not a JSON number", literal=name)
 
@@ -63,8 +68,7 @@ def _check_tree(value: Any) -> None:
         if not isinstance(node, (dict, list)):
             continue
         if depth > MAX_DEPTH:
-            raise BodyRejected("too_deep", f"objects and arrays nest deeper than {MAX_DEPTH} levels",
-                               max_depth=MAX_DEPTH)
+            raise _too_deep()
         if isinstance(node, dict):
             for key, child in node.items():
                 _check_text(key)
@@ -97,8 +101,7 @@ def decode(raw: bytes) -> Any:
         value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
                            object_pairs_hook=_unique_keys)
     except RecursionError:
-        raise BodyRejected("too_deep", f"objects and arrays nest deeper than {MAX_DEPTH} levels",
-                           max_depth=MAX_DEPTH) from None
+        raise _too_deep() from None
     except json.JSONDecodeError as error:
         raise BodyRejected("syntax", f"{error.msg} at line {error.lineno} column {error.colno}",
                            position=error.pos) from None

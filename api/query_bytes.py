@@ -23,6 +23,6 @@ class PercentEncodedQuery:
 
     def __call__(self, environ, start_response):
         query = environ.get("QUERY_STRING", "")
-        if not query.isascii() or any(ord(c) < 0x20 or ord(c) == 0x7F for c in query):
+        if not (query.isascii() and query.isprintable()):  # printable ASCII: space to "~"
             environ["QUERY_STRING"] = quote(query.encode("latin-1", "replace"), safe=_LITERAL)
         return self.app(environ, start_response)

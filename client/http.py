@@ -61,18 +61,7 @@ class Api:
         reply = self._send(method, path, **kwargs)
         if reply.ok:
             return reply.json() if reply.content else None
-        try:
-            error = reply.json()["error"]
-            code, message = error["code"], error["message"]
-            details = error.get("details") or {}
-        except (ValueError, KeyError, TypeError):
-            code, message, details = f"http_{reply.status_code}", reply.text[:200] or reply.reason, {}
-        if details.get("missing") and isinstance(details["missing"], dict):
-            message += " — missing: " + "; ".join(f"{k}: {v}" for k, v in details["missing"].items())
-        elif details.get("fields"):
-            message += " — " + "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
-                                          for k, v in details["fields"].items())
-        raise (NotFound if reply.status_code == 404 else ClientError)(message, code)
+        _raise_error(reply)
 
     def get(self, path: str, **params) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
@@ -109,8 +98,7 @@ class Api:
             reply = self._send("GET", f"/runs/{run_id}/events/stream", stream=True, headers=headers,
                                params={"event_type": types} if types else None)
             if not reply.ok:
-                self.request("GET", f"/runs/{run_id}")  # raises the envelope's error (404, 401, …)
-                raise ClientError(f"the event stream answered {reply.status_code}", f"http_{reply.status_code}")
+                _raise_error(reply)  # its envelope: 404, 401, 503 over the stream limit, …
             try:
                 for event_id, _name, data in _server_sent_events(reply):
                     last_id = event_id or last_id
@@ -124,6 +112,22 @@ class Api:
             # unless the run goes on, then resume after the last event seen
             if self.get(f"/runs/{run_id}")["status"] in TERMINAL:
                 return
+
+
+def _raise_error(reply: requests.Response) -> None:
+    """The API's error envelope as one line: code, message and what it names."""
+    try:
+        error = reply.json()["error"]
+        code, message = error["code"], error["message"]
+        details = error.get("details") or {}
+    except (ValueError, KeyError, TypeError):
+        code, message, details = f"http_{reply.status_code}", reply.text[:200] or reply.reason, {}
+    if details.get("missing") and isinstance(details["missing"], dict):
+        message += " — missing: " + "; ".join(f"{k}: {v}" for k, v in details["missing"].items())
+    elif details.get("fields"):
+        message += " — " + "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                                      for k, v in details["fields"].items())
+    raise (NotFound if reply.status_code == 404 else ClientError)(message, code)
 
 
 def _server_sent_events(reply: requests.Response) -> Iterator[tuple[str | None, str, str]]:

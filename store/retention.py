@@ -118,11 +118,15 @@ def _close_run(run_id: str, now: float, outputs: bool, feedback: bool, report: P
 def _give_back_pages(conn: sqlite3.Connection, report: PruneReport, pause_s: float) -> None:
     if conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:  # INCREMENTAL
         pages = _Chunks(conn, report, pause_s, rows=FIRST_VACUUM_PAGES)  # sized by time, like deletions
-        while conn.execute("PRAGMA freelist_count").fetchone()[0]:
-            before = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        free = _free_pages(conn)
+        while free:
             pages.run(_vacuum_step)
-            report.pages_freed_to_disk += before - conn.execute("PRAGMA freelist_count").fetchone()[0]
-    report.pages_free_for_reuse = conn.execute("PRAGMA freelist_count").fetchone()[0]
+            report.pages_freed_to_disk += free - (free := _free_pages(conn))
+    report.pages_free_for_reuse = _free_pages(conn)
+
+
+def _free_pages(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA freelist_count").fetchone()[0]
 
 
 def _vacuum_step(conn: sqlite3.Connection, pages: int) -> int:

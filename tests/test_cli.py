@@ -102,6 +102,8 @@ def test_errors_are_one_line_with_distinct_exit_codes(svc):
     missing = c2xc(svc, "show", "run_doesnotexist")
     assert missing.returncode == 3 and missing.stderr.strip() == \
         "c2xc show: not_found: run 'run_doesnotexist' does not exist"
+    unwatchable = c2xc(svc, "watch", "run_doesnotexist")  # the stream's own envelope
+    assert unwatchable.returncode == 3 and unwatchable.stderr.startswith("c2xc watch: not_found: ")
     refused = c2xc(svc, "submit", "", "--dry-run")
     assert refused.returncode == 5 and refused.stderr.startswith("c2xc submit: invalid_argument: ")
     assert "user_request" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
