@@ -31,6 +31,23 @@ class AgentBounds:
     max_tool_calls: int = 60
     max_repairs: int = 2
     context_rounds: int = 3  # rounds of its own a node sees in full (older ones are summarised)
+    max_keyword_calls: int = 12  # LightRAG keyword extractions, bounded apart from the agent's calls
+
+
+@dataclass(frozen=True)
+class MemorySettings:
+    """Lab memory (SPEC 12): how many memories a node is shown, and how feedback becomes memory."""
+
+    top_k: int = 3  # memories placed in each node's context; 0 switches memory off
+    search_max_k: int = 5  # the most a memory_search call returns
+    prefer_score: float = 7.0  # a lab score at or above this makes a `prefer` lab result
+    avoid_score: float = 3.0  # at or below this, `avoid`; between, `neutral`
+    lessons: bool = True  # ask the LLM for lessons when it is configured
+    near_duplicate: float = 0.92  # cosine at or above which a new lesson counts as an existing one
+
+    @property
+    def enabled(self) -> bool:
+        return self.top_k > 0
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,12 @@ class RunSettings:
     kb_modulation_dir: str
     bounds: AgentBounds = field(default_factory=AgentBounds)
     dry_run_step_delay_s: float = 0.0
+    memory: MemorySettings = field(default_factory=MemorySettings)
+
+    @property
+    def embedder_stamp(self) -> str:
+        """Names the geometry of a vector: the same text gives comparable vectors only under it."""
+        return f"{self.embedding_model}@{self.embedding_dim}"
 
     @property
     def api_key(self) -> str:
@@ -168,9 +191,26 @@ def load_run_settings() -> RunSettings:
             max_tool_calls=env_int("C2XC_AGENT_MAX_TOOL_CALLS", 60, minimum=1),
             max_repairs=env_int("C2XC_AGENT_MAX_REPAIRS", 2),
             context_rounds=env_int("C2XC_AGENT_CONTEXT_ROUNDS", 3, minimum=1),
+            max_keyword_calls=env_int("C2XC_AGENT_MAX_KEYWORD_CALLS", 12),
         ),
         dry_run_step_delay_s=env_float("C2XC_DRY_RUN_STEP_DELAY_S", 0.0),
+        memory=load_memory_settings(),
     )
+
+
+def load_memory_settings() -> MemorySettings:
+    prefer = env_float("C2XC_MEMORY_PREFER_SCORE", 7.0, minimum=0.0)
+    avoid = env_float("C2XC_MEMORY_AVOID_SCORE", 3.0, minimum=0.0)
+    if not avoid < prefer <= 10:
+        raise ConfigError(f"C2XC_MEMORY_AVOID_SCORE ({avoid}) must be below "
+                          f"C2XC_MEMORY_PREFER_SCORE ({prefer}), both on the 0-10 score scale")
+    near = env_float("C2XC_MEMORY_NEAR_DUPLICATE", 0.92, minimum=0.0)
+    if near > 1:
+        raise ConfigError(f"C2XC_MEMORY_NEAR_DUPLICATE={near} must be a cosine in 0..1")
+    return MemorySettings(top_k=env_int("C2XC_MEMORY_TOP_K", 3, minimum=0),
+                          search_max_k=env_int("C2XC_MEMORY_SEARCH_MAX_K", 5, minimum=1),
+                          prefer_score=prefer, avoid_score=avoid,
+                          lessons=env_bool("C2XC_MEMORY_LESSONS", True), near_duplicate=near)
 
 
 def load_sqlite_path() -> str:

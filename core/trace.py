@@ -175,8 +175,8 @@ class LlmResponse(TraceEvent):
 @dataclass(frozen=True)
 class CitationsResolved(TraceEvent):
     event_type: ClassVar[str] = "citations_resolved"
-    summary: ClassVar[str] = "every alias the answer cites, mapped to its chunk reference"
-    citations: dict = _field("alias -> `kb:<namespace>__<chunk id>`")
+    summary: ClassVar[str] = "every alias the answer cites, mapped to its chunk or memory reference"
+    citations: dict = _field("alias -> `kb:<namespace>__<chunk id>` ([C#]) or `mem:<memory id>` ([M#])")
     sources: dict | None = _field("alias -> DOI or file name", optional=True)
 
 
@@ -212,9 +212,21 @@ class RunCanceled(TraceEvent):
     cancel_id: str | None = _field("the cancel request honoured", optional=True)
 
 
+@dataclass(frozen=True)
+class MemoryExposed(TraceEvent):
+    event_type: ClassVar[str] = "memory_exposed"
+    summary: ClassVar[str] = ("lab memories placed in a node's context (at its start) or returned "
+                              "by `memory_search`, cited or not")
+    node_id: str | None = _field("the node that was shown them")
+    role: str = _field("that node's role")
+    via: str = _field("`context` (retrieved for the node's task) or `search` (the agent asked)")
+    query: str = _field("what the memories were ranked against: the node's task or the search")
+    memories: list = _field("`{alias, memory_id, score, kind, polarity, role, title}`, best first")
+
+
 EVENT_TYPES: dict[str, type[TraceEvent]] = {cls.event_type: cls for cls in (
-    RunStarted, RecapInfo, KbQuery, KbGet, KbList, NoteUpdate, LlmRequest, LlmResponse,
-    CitationsResolved, FinalOutput, RunFailed, RunCanceled)}
+    RunStarted, RecapInfo, KbQuery, KbGet, KbList, NoteUpdate, MemoryExposed, LlmRequest,
+    LlmResponse, CitationsResolved, FinalOutput, RunFailed, RunCanceled)}
 TERMINAL_EVENT_TYPES = ("final_output", "run_failed", "run_canceled")
 
 

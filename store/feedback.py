@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterator
 
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.fractions import fractions, value_sum
+from store import learn_jobs
 from store import status as st
 from store.db import write_transaction
 from store.ids import new_id
@@ -30,14 +31,15 @@ SCHEMA_VERSION = 1
 EXPORT_PAGE = 200
 
 
-def _run_state(conn: sqlite3.Connection, run_id: str) -> tuple[str, int]:
-    """(status, number of recipes in its output); NotFound for an unknown run."""
-    row = conn.execute("SELECT r.status, o.recipes_json FROM runs r LEFT JOIN run_outputs o"
+def _run_state(conn: sqlite3.Connection, run_id: str) -> tuple[str, int, bool]:
+    """(status, number of recipes in its output, dry run?); NotFound for an unknown run."""
+    row = conn.execute("SELECT r.status, o.recipes_json, b.dry_run FROM runs r JOIN batches b"
+                       " ON b.batch_id = r.batch_id LEFT JOIN run_outputs o"
                        " ON o.run_id = r.run_id WHERE r.run_id = ?", (run_id,)).fetchone()
     if row is None:
         raise NotFound(f"run {run_id!r} does not exist", {"run_id": run_id})
     recipes = json.loads(row["recipes_json"]).get("recipes", []) if row["recipes_json"] else []
-    return row["status"], len(recipes)
+    return row["status"], len(recipes), bool(row["dry_run"])
 
 
 def _check_products(conn: sqlite3.Connection, products: list[tuple[str, float]]) -> None:
@@ -53,11 +55,14 @@ def put_feedback(conn: sqlite3.Connection, run_id: str, *, score: float, pros: s
     """Create or replace the run's feedback, atomically.
 
     The time is read once the write lock is held, so ``updated_at`` follows
-    the order in which concurrent writers really committed.
+    the order in which concurrent writers really committed. Every save counts
+    the feedback's ``version`` up and, for a normal run, queues a learn job for
+    that version in the same transaction (SPEC 12: a dry run's feedback is kept,
+    never learned from).
     """
     with write_transaction(conn):
         now = clock()
-        status, recipe_count = _run_state(conn, run_id)
+        status, recipe_count, dry_run = _run_state(conn, run_id)
         if status != st.COMPLETED:
             raise Conflict(f"feedback is for a completed run; run {run_id} is {status}",
                            {"run_id": run_id, "status": status})
@@ -67,22 +72,25 @@ def put_feedback(conn: sqlite3.Connection, run_id: str, *, score: float, pros: s
         _check_products(conn, products)
         values = [value for _, value in products]
         parts, all_zero = fractions(values)
-        old = conn.execute("SELECT feedback_id, created_at FROM run_feedback WHERE run_id = ?",
-                           (run_id,)).fetchone()
+        old = conn.execute("SELECT feedback_id, created_at, version FROM run_feedback"
+                           " WHERE run_id = ?", (run_id,)).fetchone()
+        version = old["version"] + 1 if old else 1
         conn.execute("DELETE FROM feedback_products WHERE run_id = ?", (run_id,))
         conn.execute("DELETE FROM run_feedback WHERE run_id = ?", (run_id,))
         conn.execute(
             "INSERT INTO run_feedback (run_id, feedback_id, score, pros, cons, other, recipe_index,"
-            " value_sum, fractions_all_zero, created_at, updated_at, schema_version, extra_json)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " value_sum, fractions_all_zero, created_at, updated_at, schema_version, extra_json,"
+            " version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (run_id, old["feedback_id"] if old else new_id("feedback"), score, pros, cons, other,
              recipe_index, value_sum(values), int(all_zero), old["created_at"] if old else now,
-             now, SCHEMA_VERSION, json.dumps(extra)))
+             now, SCHEMA_VERSION, json.dumps(extra), version))
         conn.executemany(
             "INSERT INTO feedback_products (run_id, position, product_id, value, fraction)"
             " VALUES (?, ?, ?, ?, ?)",
             [(run_id, i, product_id, value, part)
              for i, ((product_id, value), part) in enumerate(zip(products, parts))])
+        if not dry_run:
+            learn_jobs.queue_in_transaction(conn, run_id, version, "feedback", now)
         return get_feedback(conn, run_id)
 
 
@@ -102,7 +110,8 @@ def get_feedback(conn: sqlite3.Connection, run_id: str) -> Feedback:
                     recipe_index=row["recipe_index"], products=products,
                     value_sum=row["value_sum"], fractions_all_zero=bool(row["fractions_all_zero"]),
                     created_at=row["created_at"], updated_at=row["updated_at"],
-                    schema_version=row["schema_version"], extra=json.loads(row["extra_json"]))
+                    schema_version=row["schema_version"], extra=json.loads(row["extra_json"]),
+                    version=row["version"])
 
 
 @dataclass(frozen=True)

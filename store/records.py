@@ -177,3 +177,4 @@ class Feedback:
     updated_at: float
     schema_version: int
     extra: dict[str, Any]
+    version: int = 1  # counts every save; a learn job learns from one version

@@ -19,6 +19,7 @@ from store.batches import refresh_batch_status
 from store.cursor import decode_cursor, page, where
 from store.db import write_transaction
 from store.events import insert_event
+from store.memory_exposures import insert_citations
 from store.records import ClaimedRun, Run, RunOutput
 
 CURSOR_KIND = "runs"
@@ -131,6 +132,7 @@ def complete_run(conn: sqlite3.Connection, *, run_id: str, worker_id: str, outpu
             (run_id, json.dumps(output.recipes_json), json.dumps(output.citations),
              json.dumps(output.memory_ids), now),
         )
+        insert_citations(conn, run_id, output.citations)
         event = trace.FinalOutput(recipes_json=output.recipes_json, citations=output.citations,
                                   memory_ids=output.memory_ids)
         insert_event(conn, run_id, event.event_type, event.payload(), now)

@@ -42,7 +42,7 @@ def mark_stopped(conn: sqlite3.Connection, worker_id: str, now: float) -> None:
                      " WHERE worker_id = ?", (now, now, worker_id))
 
 
-def _is_gone(worker: sqlite3.Row | None, *, host: str, now: float, stale_after_s: float,
+def is_gone(worker: sqlite3.Row | None, *, host: str, now: float, stale_after_s: float,
              pid_alive: Callable[[int], bool]) -> bool:
     if worker is None or worker["stopped_at"] is not None:
         return True
@@ -68,7 +68,7 @@ def reconcile_orphaned_runs(conn: sqlite3.Connection, *, reconciler_id: str, hos
                 continue
             worker = conn.execute("SELECT * FROM workers WHERE worker_id = ?",
                                   (run["worker_id"],)).fetchone()
-            if not _is_gone(worker, host=host, now=now, stale_after_s=stale_after_s,
+            if not is_gone(worker, host=host, now=now, stale_after_s=stale_after_s,
                             pid_alive=pid_alive):
                 continue
             message = (f"the worker {run['worker_id']} executing this run stopped without "

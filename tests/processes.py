@@ -77,7 +77,7 @@ class ServiceProcesses:
     def _healthy(self) -> bool:
         try:
             return requests.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused, reset, or slow to answer: try again
             return False
 
     def start_worker(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:

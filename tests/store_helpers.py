@@ -51,7 +51,8 @@ def bulk_events(conn, run_ids: list[str], per_run: int, created_at: float) -> in
     return total
 
 
-def completed_runs(conn, n: int, recipes_per_run: int = 3) -> list[str]:
+def completed_runs(conn, n: int, recipes_per_run: int = 3, *, dry_run: bool = True,
+                   recipes: list[dict] | None = None) -> list[str]:
     """``n`` completed runs with outputs, written in bulk (for export volume tests).
 
     Uses the store's own insert for batches; the terminal state is set with
@@ -63,7 +64,8 @@ def completed_runs(conn, n: int, recipes_per_run: int = 3) -> list[str]:
     recipe = {"M1": "Cu", "M2": "Mo", "atomic_ratio": "1:1", "small_molecule_modifier": "glycine",
               "modifier_smiles": "NCC(=O)O", "rationale": "bulk [C1]",
               "modifier_structure": {"canonical_smiles": "NCC(=O)O", "formula": "C2H5NO2"}}
-    output = _json.dumps({"recipes": [{**recipe, "rank": r + 1} for r in range(recipes_per_run)],
+    output = _json.dumps({"recipes": recipes or [{**recipe, "rank": r + 1}
+                                                 for r in range(recipes_per_run)],
                           "overall_notes": "bulk"})
     run_ids: list[str] = []
     now = time.time()
@@ -72,7 +74,7 @@ def completed_runs(conn, n: int, recipes_per_run: int = 3) -> list[str]:
             count = min(5, n - start)
             _, created = batches.insert_batch(conn, user_request="bulk export", n_runs=count,
                                               recipes_per_run=recipes_per_run, temperature=0.7,
-                                              dry_run=True, config_snapshot={}, extra={}, now=now)
+                                              dry_run=dry_run, config_snapshot={}, extra={}, now=now)
             run_ids += [run_id for run_id, _ in created]
         conn.executemany("UPDATE runs SET status = 'completed', started_at = ?, finished_at = ?"
                          " WHERE run_id = ?", [(now, now, r) for r in run_ids])

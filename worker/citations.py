@@ -1,7 +1,7 @@
 """Citations in the agent's text: every bracket form a model writes, read and normalised.
 
 Models cite as ``[C3]``, ``[C3, C7]``, ``[C3][C7]``, ``[C3–C5]``, ``【C3】``,
-``［c3］``… A citation that goes unrecognised is a citation nobody checks,
+``［c3］``… — chunks as ``C#`` and lab memories as ``M#`` (``[C3, M1]``). A citation that goes unrecognised is a citation nobody checks,
 and a chemist clicking it finds nothing — so every bracket group is read:
 
 * a group holding only aliases, lists and ranges is a citation; it is
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 _OPEN, _CLOSE = r"\[［【〔", r"\]］】〕"
 _GROUP = re.compile(rf"[{_OPEN}]([^{_OPEN}{_CLOSE}]{{0,200}})[{_CLOSE}]")
-_ALIAS = r"[Cc](\d{1,5})"
+_ALIAS = r"([CcMm])(\d{1,5})"
 _RANGE_DASH = r"(?:-|–|—|~|～|to)"
 _ITEM = re.compile(rf"^{_ALIAS}(?:{_RANGE_DASH}{_ALIAS})?$")
 _SEPARATORS = re.compile(r"[,，;；、]|\s+and\s+|\s+")
@@ -39,11 +39,13 @@ def _expand(item: str) -> list[str] | None:
     match = _ITEM.match(item)
     if not match:
         return None
-    first = int(match.group(1))
-    last = int(match.group(2)) if match.group(2) else first
+    kind, first = match.group(1).upper(), int(match.group(2))
+    last = int(match.group(4)) if match.group(4) else first
+    if match.group(3) and match.group(3).upper() != kind:
+        return None  # a range from a chunk to a memory means nothing
     if last < first or last - first >= MAX_RANGE:
         return None
-    return [f"C{n}" for n in range(first, last + 1)]
+    return [f"{kind}{n}" for n in range(first, last + 1)]
 
 
 def _group_aliases(content: str) -> list[str] | None:
@@ -87,7 +89,7 @@ def read_citations(text: str, where: str) -> ReadCitations:
     return result
 
 
-STORED_ALIAS = re.compile(r"\[(C\d+)\]")
+STORED_ALIAS = re.compile(r"\[([CM]\d+)\]")
 
 
 def stored_aliases(text: str) -> list[str]:

@@ -1,7 +1,9 @@
-"""The worker loop: one iteration claims and executes at most one run.
+"""The worker loop: one iteration claims and executes at most one learn job or run.
 
-``Worker.run_once`` is one iteration (apply cancels of queued runs, claim,
-execute, record the end) and is all that ``--once`` calls; ``run_forever``
+``Worker.run_once`` is one iteration (apply cancels of queued runs, take a
+queued learn job if there is one — lab feedback becomes memory before the next
+run is planned — else claim a run, execute, record the end) and is all that
+``--once`` calls; ``run_forever``
 repeats it, sleeping with back-off only while the queue is empty. Whatever a
 run raises ends that run (``failed`` with a ``run_failed`` event carrying the
 code, message and traceback) and never the loop.
@@ -20,13 +22,14 @@ from typing import Callable
 from core import trace
 from core.errors import LeaseLost, RunFailure, ServiceError
 from core.settings import RunSettings, WorkerSettings
-from store import runs, workers
+from store import learn_jobs, runs, workers
 from store.db import Database, data_version
 from store.ids import new_id
 from store.migrations import migrate
 from store.records import ClaimedRun, RunOutput
 from worker.dry_run import execute_dry_run
 from worker.heartbeat import Heartbeat
+from worker.memory.learn import Learner
 from worker.normal_run import NormalRunExecutor
 from worker.run_context import RunCanceled, RunContext, WorkerShutdown
 
@@ -55,6 +58,8 @@ class Worker:
         self.worker_id = new_id("worker")
         self.host = socket.gethostname()
         self.executors = executors or {True: execute_dry_run, False: NormalRunExecutor()}
+        normal = self.executors.get(False)
+        self.learner = Learner(run_settings, getattr(normal, "memory_index", None))
         self._heartbeat: Heartbeat | None = None
         self._unrecorded: list[str] = []  # runs whose end the store refused to record
 
@@ -83,13 +88,23 @@ class Worker:
             self._heartbeat.progress()
 
     def reconcile(self, at_startup: bool = False) -> list[str]:
-        """Fail runs held by workers that are gone (dead pid, or lease expired)."""
+        """Fail runs, and re-queue learn jobs, held by workers that are gone (dead pid, or
+        lease expired)."""
+        now = time.time()
         failed = workers.reconcile_orphaned_runs(
-            self.conn, reconciler_id=self.worker_id, host=self.host, now=time.time(),
+            self.conn, reconciler_id=self.worker_id, host=self.host, now=now,
             stale_after_s=self.settings.stale_after_s, pid_alive=pid_alive, at_startup=at_startup)
         if failed:
             log.warning("reconciled %d run(s) left running by a gone worker: %s",
                         len(failed), ", ".join(failed))
+        requeued = learn_jobs.requeue_orphaned(
+            self.conn, reconciler_id=self.worker_id, now=now,
+            is_gone=lambda worker: workers.is_gone(worker, host=self.host, now=now,
+                                                  stale_after_s=self.settings.stale_after_s,
+                                                  pid_alive=pid_alive))
+        if requeued:
+            log.warning("re-queued %d learn job(s) left by a gone worker: %s", len(requeued),
+                        ", ".join(requeued))
         return failed
 
     def _reconcile_if_due(self) -> None:
@@ -125,6 +140,10 @@ class Worker:
             log.info("canceled %d queued run(s) before start", len(canceled))
         if self.stop_event.is_set():
             return False
+        job = learn_jobs.claim_next_learn_job(self.conn, self.worker_id, time.time())
+        if job is not None:
+            self.learner.execute(self.conn, job, self.worker_id)
+            return True
         claimed = runs.claim_next_run(self.conn, self.worker_id, time.time())
         if claimed is None:
             return False

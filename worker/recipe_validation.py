@@ -10,8 +10,9 @@ one normalised form with the facts that were checked:
   not the BTB linker, judged by RDKit from the structure; the name must not
   contradict the structure where OPSIN can parse it (unparseable: "name not
   verified"); the facts go into ``modifier_structure``;
-* every citation, in any bracket form, an alias retrieved in this run; each
-  rationale cites at least one; ``citations`` maps every alias in the text.
+* every citation, in any bracket form, an alias retrieved (``[C#]``) or a
+  lab memory shown (``[M#]``) in this run; each rationale cites at least
+  one; ``citations`` maps every alias in the text.
 
 Each problem is reported as a precise sentence so the agent can repair it.
 """
@@ -56,7 +57,8 @@ class _Check:
         self.errors += read.problems
         for alias in read.aliases:
             if alias not in self.known:
-                self.errors.append(f"{where}: [{alias}] was never retrieved in this run")
+                seen = "shown to you" if alias.startswith("M") else "retrieved"
+                self.errors.append(f"{where}: [{alias}] was never {seen} in this run")
             elif alias not in self.cited:
                 self.cited.append(alias)
         return read

@@ -56,8 +56,10 @@ def assistant_message(reply: LlmReply) -> dict[str, Any]:
 class NodeContext:
     """One node's rounds, sent as prefix + window + state."""
 
-    def __init__(self, system: str, task: str, window: int):
+    def __init__(self, system: str, task: str, window: int, memory: str | None = None):
         self.prefix = [{"role": "system", "content": system}, {"role": "user", "content": task}]
+        if memory:  # the lab memory retrieved for this task: part of the stable prefix
+            self.prefix.append({"role": "user", "content": memory})
         self.window = window
         self._rounds: list[list[dict[str, Any]]] = []
         self._compact: dict[int, str] = {}  # id() of a tool message -> its compact text
@@ -75,14 +77,19 @@ class NodeContext:
         self._rounds.append([{"role": "user", "content": text}])
 
     def to_send(self, state: str | None) -> list[dict[str, Any]]:
+        """Prefix, window, state — except that a message to the model (a repair request) in
+        the latest round stays the last thing it reads, after its bearings."""
         recent = self._rounds[-self.window:] if self.window else []
         latest = self._rounds[-1] if self._rounds else None
+        request_last = latest is not None and latest[0]["role"] == "user"
         messages = list(self.prefix)
         for round_ in recent:
+            if round_ is latest and request_last and state:
+                messages.append({"role": "user", "content": state})
             for message in round_:
                 seen = round_ is not latest and id(message) in self._compact
                 messages.append({**message, "content": self._compact[id(message)]} if seen else message)
-        if state:
+        if state and not request_last:
             messages.append({"role": "user", "content": state})
         return messages
 

@@ -33,6 +33,7 @@ from worker.agent.prompts import expert_repair_prompt, repair_prompt, role_promp
 from worker.agent.tools import ALL_TOOL_DEFINITIONS, KB_TOOLS, ToolBox, openai_tools
 from worker.citations import read_citations
 from worker.llm.client import LlmClient, ToolCall, parse_arguments
+from worker.memory.recall import MEMORY_REF_PREFIX, MEMORY_SEARCH_TOOL, MemoryRecall
 from worker.run_context import RunContext
 
 EXPERTS = ("tio2_expert", "mof_expert")
@@ -45,6 +46,7 @@ DELEGATE_TOOL = {"name": "delegate", "description": "Give an expert a focused su
 ORCHESTRATOR_TOOLS = openai_tools(ALL_TOOL_DEFINITIONS + [DELEGATE_TOOL,
                                                            plan_tool(("self", *EXPERTS))])
 EXPERT_TOOLS = openai_tools(KB_TOOLS + [plan_tool(("self",))])
+KEYWORDS = "retrieval_keywords"  # the purpose of LightRAG's keyword-extraction calls
 Check = Callable[[str], list[str]]  # a conclusion -> the problems that send it back
 
 
@@ -68,9 +70,19 @@ class Budget:
         if self.tool_calls > self.bounds.max_tool_calls:
             raise self._exceeded("tool calls", self.bounds.max_tool_calls)
 
+    def agent_calls(self) -> int:
+        """The agent's own calls (retries included); keyword extractions are bounded apart."""
+        return self.llm.calls - self.keyword_calls()
+
+    def keyword_calls(self) -> int:
+        return self.llm.calls_by_purpose.get(KEYWORDS, 0)
+
     def before_llm_call(self) -> None:
-        if self.llm.calls >= self.bounds.max_llm_calls:
+        if self.agent_calls() >= self.bounds.max_llm_calls:
             raise self._exceeded("LLM calls", self.bounds.max_llm_calls)
+
+    def keyword_calls_left(self) -> bool:
+        return self.keyword_calls() < self.bounds.max_keyword_calls
 
 
 def _outcome(call: ToolCall, result: ToolResult) -> str:
@@ -90,23 +102,34 @@ def _action(call: ToolCall) -> dict:
 
 
 class RecipeAgent:
-    def __init__(self, ctx: RunContext, llm: LlmClient, tools: ToolBox, bounds: AgentBounds):
+    def __init__(self, ctx: RunContext, llm: LlmClient, tools: ToolBox, bounds: AgentBounds,
+                 memory: MemoryRecall | None = None):
         self.ctx, self.llm, self.tools, self.bounds = ctx, llm, tools, bounds
+        self.memory = memory or MemoryRecall(ctx, None, None, top_k=0, search_max_k=1,
+                                             enabled=False)
         self.budget = Budget(bounds, llm)
         self.ids = NodeCounter()
         self.window = bounds.context_rounds
         tools.extract_keywords = self._extract_keywords
+        tools.keyword_calls_left = self.budget.keyword_calls_left
         self._current: Node | None = None
+        self._memory_tools: list[dict] = []
 
     def _before_llm(self) -> None:
         self.ctx.checkpoint()
         self.budget.before_llm_call()
 
+    def _before_keyword_call(self) -> None:
+        self.ctx.checkpoint()
+        if not self.budget.keyword_calls_left():
+            raise self.budget._exceeded("keyword extractions", self.bounds.max_keyword_calls)
+
     def _extract_keywords(self, prompt: str) -> str:
-        """LightRAG's keyword prompt, answered through our traced, bounded, cancel-checked client."""
+        """LightRAG's keyword prompt, answered through our traced, cancel-checked client and
+        bounded by ``max_keyword_calls``, apart from the agent's own calls."""
         reply = self.llm.chat([{"role": "user", "content": prompt}], temperature=0.0,
-                              trace=self.ctx.emit, before_attempt=self._before_llm,
-                              purpose="retrieval_keywords",
+                              trace=self.ctx.emit, before_attempt=self._before_keyword_call,
+                              purpose=KEYWORDS,
                               node_id=self._current.node_id if self._current else None)
         return reply.content or ""
 
@@ -121,33 +144,43 @@ class RecipeAgent:
             bounds=vars(self.bounds), prompts=template_versions()))
         root = Node(self.ids.next_id(), None, "orchestrator", 0, run.user_request)
         context = NodeContext(role_prompt("orchestrator", recipes_per_run=run.recipes_per_run),
-                              run.user_request, self.window)
+                              run.user_request, self.window,
+                              memory=self.memory.block_for(root.node_id, root.role, root.task))
+        if self.memory.aliases:  # the bank has something: let the agent search it too
+            self._memory_tools = openai_tools([MEMORY_SEARCH_TOOL])
         answers = []
 
         def final_answer_problems(text: str) -> list[str]:
             answers.append(read_final_answer(text, recipes_per_run=run.recipes_per_run,
-                                             refs=self.tools.refs()))
+                                             refs=self._known_refs()))
             return answers[-1].errors
 
-        _, problems = self._work(root, context, ORCHESTRATOR_TOOLS, final_answer_problems,
-                                 self.bounds.max_repairs, repair_prompt)
+        _, problems = self._work(root, context, ORCHESTRATOR_TOOLS + self._memory_tools,
+                                 final_answer_problems, self.bounds.max_repairs, repair_prompt)
         if problems:
             raise InvalidOutput(f"the final answer failed validation after "
                                 f"{self.bounds.max_repairs} repair(s): {'; '.join(problems)}",
                                 {"errors": problems})
         checked = answers[-1]
+        memories = self.memory.refs()
         self.ctx.emit(trace.CitationsResolved(citations=checked.citations, sources={
-            a: self.tools.evidence[a].source for a in checked.citations}))
+            a: (self.tools.evidence[a].source if a in self.tools.evidence else "lab memory")
+            for a in checked.citations}))
         self.ctx.checkpoint()
         return RunOutput(recipes_json=checked.recipes_json, citations=checked.citations,
-                         memory_ids=[])
+                         memory_ids=[memories[a][len(MEMORY_REF_PREFIX):]
+                                     for a in checked.citations if a in memories])
+
+    def _known_refs(self) -> dict[str, str]:
+        """Every alias the run may cite: chunks retrieved and memories shown."""
+        return {**self.tools.refs(), **self.memory.refs()}
 
     # --- one node ---------------------------------------------------------------------------
 
     def _state(self, node: Node) -> str | None:
         return state_message(think=node.think, done=node.done, remaining=node.remaining(),
                              note=self.tools.note.as_dict(self.tools.aliases),
-                             evidence=[f"[{a}]" for a in self.tools.aliases],
+                             evidence=[f"[{a}]" for a in self.tools.aliases + self.memory.aliases],
                              dropped=max(0, len(node.done) - self.window))
 
     def _work(self, node: Node, context: NodeContext, tools: list[dict], check: Check,
@@ -189,6 +222,8 @@ class RecipeAgent:
                     planned = node.remaining()
             elif call.name == "delegate":
                 result = self._delegate(node, call)
+            elif call.name == "memory_search":
+                result = self._memory_search(node, call)
             else:
                 self._current = node
                 self.tools.current_node = node.node_id
@@ -228,9 +263,12 @@ class RecipeAgent:
             return ToolResult.plain("error: maximum delegation depth reached; do this subtask "
                                     "yourself or revise your plan")
         child = Node(self.ids.next_id(), node.node_id, expert, node.depth + 1, task.strip())
-        context = NodeContext(role_prompt(expert), child.task, self.window)
-        text, problems = self._work(child, context, EXPERT_TOOLS, self._expert_problems,
-                                    EXPERT_REPAIRS, expert_repair_prompt)
+        context = NodeContext(role_prompt(expert), child.task, self.window,
+                              memory=self.memory.block_for(child.node_id, expert, child.task))
+        if self.memory.aliases and not self._memory_tools:
+            self._memory_tools = openai_tools([MEMORY_SEARCH_TOOL])
+        text, problems = self._work(child, context, EXPERT_TOOLS + self._memory_tools,
+                                    self._expert_problems, EXPERT_REPAIRS, expert_repair_prompt)
         self._current = node
         if problems:
             return ToolResult.plain(f"the {expert} could not support its conclusion with "
@@ -238,10 +276,17 @@ class RecipeAgent:
                                     f"was: {text}")
         return ToolResult.plain(text)
 
+    def _memory_search(self, node: Node, call: ToolCall) -> ToolResult:
+        try:
+            return ToolResult.plain(self.memory.search(parse_arguments(call), node_id=node.node_id,
+                                                       role=node.role))
+        except ValueError as exc:
+            return ToolResult.plain(f"error: {exc}")
+
     def _expert_problems(self, text: str) -> list[str]:
-        """An expert's conclusion must rest on evidence retrieved in this run."""
+        """An expert's conclusion must rest on evidence retrieved (or memory shown) in this run."""
         read = read_citations(text, "conclusion")
-        known = self.tools.refs()
+        known = self._known_refs()
         problems = list(read.problems)
         problems += [f"[{alias}] was never retrieved in this run" for alias in read.aliases
                      if alias not in known]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, Callable
 
 from core import trace
 from core.kb_folder import KB_NAMESPACES
@@ -32,7 +32,8 @@ KB_TOOLS = [
         "Search a literature knowledge base; returns chunks with aliases to cite. mode: mix "
         "(default, graph + vectors), naive (vectors only: exact phrases), local (entities: metals, "
         "molecules), global (mechanisms, trends), hybrid (local + global). Give keywords in the "
-        "graph modes to save a model call."),
+        "graph modes: without them each graph-mode search costs an extra model call "
+        "(bounded per run)."),
      "parameters": {"type": "object", "properties": {
          "kb": {"type": "string", "enum": list(KB_NAMESPACES)},
          "query": {"type": "string"},
@@ -83,6 +84,7 @@ class ToolBox:
                  extract_keywords: KeywordExtractor | None = None):
         self.ctx, self.kbs, self.note = ctx, kbs, note
         self.extract_keywords = extract_keywords
+        self.keyword_calls_left: Callable[[], bool] = lambda: True
         self.current_node: str | None = None  # the reasoning node whose calls run now
         self.evidence: dict[str, EvidenceItem] = {}
         self._alias_of: dict[str, str] = {}  # ref -> alias
@@ -126,6 +128,10 @@ class ToolBox:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
         keywords = _keywords(args)
+        if keywords is None and mode != "naive" and not self.keyword_calls_left():
+            raise ValueError(f"mode {mode} needs keywords and this run has spent its keyword "
+                             "extractions: pass keywords (high_level/low_level) yourself, or "
+                             "use mode naive")
         source = "agent" if keywords else ("llm" if mode != "naive" else "none")
         started = time.monotonic()
         found = self.kbs[kb].search(query, top_k, mode=mode, keywords=keywords,

@@ -48,7 +48,8 @@ class LlmClient:
         self.settings, self._sleep, self._backoff_base_s = settings, sleep, backoff_base_s
         self._client = openai.OpenAI(base_url=settings.llm_base_url, api_key=settings.api_key,
                                      timeout=settings.llm_timeout_s, max_retries=0)
-        self.calls = 0
+        self.calls = 0  # every attempt, whatever its purpose
+        self.calls_by_purpose: dict[str | None, int] = {}  # None: the agent's own reasoning
 
     def chat(self, messages: list[dict[str, Any]], *, tools: list[dict] | None = None,
              temperature: float, trace: Trace, before_attempt: Callable[[], None] = lambda: None,
@@ -66,6 +67,7 @@ class LlmClient:
         for attempt in range(self.settings.llm_max_retries + 1):
             before_attempt()
             self.calls += 1
+            self.calls_by_purpose[purpose] = self.calls_by_purpose.get(purpose, 0) + 1
             trace(events.LlmRequest(model=self.settings.llm_model, parameters=parameters,
                                     attempt=attempt + 1, messages=messages, tools=tools or [],
                                     purpose=purpose, node_id=node_id))

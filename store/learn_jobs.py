@@ -1,0 +1,179 @@
+"""Learn jobs: the queue that turns saved lab feedback into memory, worked by the worker.
+
+The API queues a job (in the same transaction as the feedback it learns
+from, or by hand with ``POST /runs/{id}/learn``); the worker claims the
+oldest queued job before any queued run, exactly like a run: one atomic
+``UPDATE … RETURNING``, the claimer's id recorded, and every later write
+checked against it (fencing), so a worker that lost its lease cannot commit.
+A job held by a worker that is gone goes back to the queue (a job is
+idempotent: its whole effect commits in one transaction with its end), up to
+``MAX_ATTEMPTS`` claims, then fails.
+
+A newer save of the same feedback supersedes jobs still queued for it.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from core.errors import Conflict, LeaseLost, NotFound
+from store import status as st
+from store.db import write_transaction
+from store.ids import new_id
+
+QUEUED, RUNNING, COMPLETED, FAILED, SUPERSEDED = ("queued", "running", "completed", "failed",
+                                                  "superseded")
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class LearnJob:
+    job_id: str
+    run_id: str
+    feedback_version: int
+    reason: str
+    status: str
+    attempts: int
+    worker_id: str | None
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    error_code: str | None
+    error_message: str | None
+    delta_id: str | None
+    notes: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "LearnJob":
+        return cls(**{k: row[k] for k in (
+            "job_id", "run_id", "feedback_version", "reason", "status", "attempts", "worker_id",
+            "created_at", "started_at", "finished_at", "error_code", "error_message", "delta_id")},
+            notes=json.loads(row["notes_json"]))
+
+
+def queue_in_transaction(conn: sqlite3.Connection, run_id: str, feedback_version: int,
+                         reason: str, now: float) -> LearnJob:
+    """Queue a job (caller holds the write transaction); older queued jobs of the run give way."""
+    conn.execute("UPDATE learn_jobs SET status = ?, finished_at = ? WHERE run_id = ? AND status = ?",
+                 (SUPERSEDED, now, run_id, QUEUED))
+    row = conn.execute(
+        "INSERT INTO learn_jobs (job_id, run_id, feedback_version, reason, status, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+        (new_id("learn"), run_id, feedback_version, reason, QUEUED, now)).fetchone()
+    return LearnJob.from_row(row)
+
+
+def learnable_feedback_version(conn: sqlite3.Connection, run_id: str) -> int:
+    """The version of the run's feedback to learn from; NotFound / Conflict when there is none."""
+    row = conn.execute("SELECT r.status, b.dry_run, f.version FROM runs r JOIN batches b ON"
+                       " b.batch_id = r.batch_id LEFT JOIN run_feedback f ON f.run_id = r.run_id"
+                       " WHERE r.run_id = ?", (run_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"run {run_id!r} does not exist", {"run_id": run_id})
+    if row["version"] is None:
+        raise Conflict(f"run {run_id} has no feedback to learn from; record the lab's results "
+                       "first (PUT /runs/{run_id}/feedback)", {"run_id": run_id, "feedback": None})
+    if row["dry_run"]:
+        raise Conflict(f"run {run_id} is a dry run: its recipes are placeholders, so its feedback "
+                       "is kept but never learned from", {"run_id": run_id, "dry_run": True})
+    return row["version"]
+
+
+def request_learning(conn: sqlite3.Connection, run_id: str, now: float) -> LearnJob:
+    """``POST /runs/{id}/learn``: queue a job for the run's current feedback."""
+    with write_transaction(conn):
+        version = learnable_feedback_version(conn, run_id)
+        return queue_in_transaction(conn, run_id, version, "manual", now)
+
+
+def claim_next_learn_job(conn: sqlite3.Connection, worker_id: str, now: float) -> LearnJob | None:
+    """Atomically take the oldest queued job. Without one, no write lock is taken."""
+    if conn.execute("SELECT 1 FROM learn_jobs WHERE status = ? LIMIT 1", (QUEUED,)).fetchone() is None:
+        return None
+    with write_transaction(conn):
+        row = conn.execute(
+            "UPDATE learn_jobs SET status = ?, worker_id = ?, started_at = ?, attempts = attempts + 1"
+            " WHERE seq = (SELECT seq FROM learn_jobs WHERE status = ? ORDER BY seq LIMIT 1)"
+            " AND status = ? RETURNING *", (RUNNING, worker_id, now, QUEUED, QUEUED)).fetchone()
+        if row is not None:
+            conn.execute("UPDATE workers SET heartbeat_at = ?, stopped_at = NULL WHERE worker_id = ?",
+                         (now, worker_id))
+    return LearnJob.from_row(row) if row else None
+
+
+def require_job_owner(conn: sqlite3.Connection, job_id: str, worker_id: str) -> None:
+    """Fencing: raise ``LeaseLost`` unless ``worker_id`` still holds the running job."""
+    row = conn.execute("SELECT 1 FROM learn_jobs WHERE job_id = ? AND status = ? AND worker_id = ?",
+                       (job_id, RUNNING, worker_id)).fetchone()
+    if row is None:
+        raise LeaseLost(f"learn job {job_id} is no longer held by worker {worker_id}",
+                        {"job_id": job_id, "worker_id": worker_id})
+
+
+def end_in_transaction(conn: sqlite3.Connection, job_id: str, worker_id: str, *, status: str,
+                       now: float, delta_id: str | None = None, error_code: str | None = None,
+                       error_message: str | None = None, notes: dict[str, Any] | None = None) -> None:
+    """Record the job's end (caller holds the transaction with the job's effect, if any)."""
+    require_job_owner(conn, job_id, worker_id)
+    conn.execute("UPDATE learn_jobs SET status = ?, finished_at = ?, delta_id = ?, error_code = ?,"
+                 " error_message = ?, notes_json = ? WHERE job_id = ?",
+                 (status, now, delta_id, error_code, (error_message or "")[:2000] or None,
+                  json.dumps(notes or {}), job_id))
+
+
+def end_job(conn: sqlite3.Connection, job_id: str, worker_id: str, **kwargs: Any) -> None:
+    with write_transaction(conn):
+        end_in_transaction(conn, job_id, worker_id, **kwargs)
+
+
+def current_feedback_version(conn: sqlite3.Connection, run_id: str) -> int | None:
+    row = conn.execute("SELECT version FROM run_feedback WHERE run_id = ?", (run_id,)).fetchone()
+    return row["version"] if row else None
+
+
+def requeue_orphaned(conn: sqlite3.Connection, *, reconciler_id: str,
+                     is_gone: Callable[[sqlite3.Row | None], bool], now: float) -> list[str]:
+    """Jobs held by gone workers go back to the queue (or fail after ``MAX_ATTEMPTS``)."""
+    moved: list[str] = []
+    with write_transaction(conn):
+        for job in conn.execute("SELECT job_id, worker_id, attempts FROM learn_jobs"
+                                " WHERE status = ?", (RUNNING,)).fetchall():
+            if job["worker_id"] == reconciler_id:
+                continue
+            worker = conn.execute("SELECT * FROM workers WHERE worker_id = ?",
+                                  (job["worker_id"],)).fetchone()
+            if not is_gone(worker):
+                continue
+            if job["attempts"] >= MAX_ATTEMPTS:
+                conn.execute("UPDATE learn_jobs SET status = ?, finished_at = ?, error_code = ?,"
+                             " error_message = ? WHERE job_id = ?",
+                             (FAILED, now, "worker_lost", f"the workers holding this job stopped "
+                              f"{job['attempts']} times without finishing it", job["job_id"]))
+            else:
+                conn.execute("UPDATE learn_jobs SET status = ?, worker_id = NULL, started_at = NULL"
+                             " WHERE job_id = ?", (QUEUED, job["job_id"]))
+            moved.append(job["job_id"])
+    return moved
+
+
+def jobs_of_run(conn: sqlite3.Connection, run_id: str) -> list[LearnJob]:
+    return [LearnJob.from_row(r) for r in conn.execute(
+        "SELECT * FROM learn_jobs WHERE run_id = ? ORDER BY seq DESC LIMIT 50", (run_id,))]
+
+
+def get_job(conn: sqlite3.Connection, job_id: str) -> LearnJob:
+    row = conn.execute("SELECT * FROM learn_jobs WHERE job_id = ?", (job_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"learn job {job_id!r} does not exist", {"job_id": job_id})
+    return LearnJob.from_row(row)
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    return {r["status"]: r["n"] for r in conn.execute(
+        "SELECT status, COUNT(*) AS n FROM learn_jobs GROUP BY status")}
+
+
+def is_learnable_run(dry_run: bool, run_status: str) -> bool:
+    return not dry_run and run_status == st.COMPLETED

@@ -1,0 +1,69 @@
+"""A chemist's changes to the memory bank: a note, an edit, a rollback — each one transaction.
+
+Each is a delta (:mod:`store.memory_deltas`) so it can be undone like a learn
+job's. Vectors are computed by the caller before the transaction (an HTTP
+call must never hold the write lock) and passed in already encoded.
+"""
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from core.errors import ValidationFailed
+from store.db import write_transaction
+from store.ids import new_id
+from store.memory_deltas import Op, apply_delta, rollback_in_transaction, rollback_preview, update_op
+from store.memory_items import MemoryItem, get_item
+
+EDITABLE = ("title", "content", "polarity", "role", "status")
+TEXT_CHANGES = ("title", "content")
+
+
+def create_note(conn: sqlite3.Connection, *, title: str, content: str, role: str, polarity: str,
+                extra: dict[str, Any], vector: bytes, embedder: str, now: float
+                ) -> tuple[MemoryItem, str]:
+    """A chemist's note, active at once; (the item, its delta id)."""
+    memory_id = new_id("mem")
+    state = {"status": "active", "kind": "note", "role": role, "polarity": polarity,
+             "title": title, "content": content, "recipe": None, "outcome": None,
+             "source_run_id": None, "feedback_version": None, "support_run_ids": [],
+             "contra_run_ids": [], "updated_at": now, "extra": extra, "embedder": embedder}
+    with write_transaction(conn):
+        delta_id = apply_delta(conn, source="manual", summary=f"note added: {title}", now=now,
+                               ops=[Op(memory_id=memory_id, after=state, after_vector=vector,
+                                       created_at=now)])
+        return get_item(conn, memory_id), delta_id
+
+
+def needs_new_vector(item: MemoryItem, changes: dict[str, Any], embedder: str) -> bool:
+    """A text change, or an item whose vector is missing or of another embedder."""
+    return any(k in changes and changes[k] != getattr(item, k) for k in TEXT_CHANGES) \
+        or item.embedder != embedder
+
+
+def patch_item(conn: sqlite3.Connection, memory_id: str, changes: dict[str, Any], now: float,
+               *, vector: bytes | None, embedder: str) -> tuple[MemoryItem, str | None]:
+    """Apply a chemist's edit as a delta; no delta when nothing changes."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationFailed("these fields cannot be edited",
+                               {"fields": {k: ["not editable"] for k in sorted(unknown)}})
+    with write_transaction(conn):
+        item = get_item(conn, memory_id)
+        effective = {k: v for k, v in changes.items() if getattr(item, k) != v}
+        if not effective and vector is None:
+            return item, None
+        if vector is not None:
+            effective["embedder"] = embedder
+        op = update_op(conn, memory_id, effective, now, vector=vector)
+        summary = "edited " + ", ".join(k for k in effective if k != "embedder") + f": {item.title}"
+        delta_id = apply_delta(conn, source="manual", summary=summary, ops=[op], now=now)
+        return get_item(conn, memory_id), delta_id
+
+
+def rollback(conn: sqlite3.Connection, delta_id: str, now: float) -> dict[str, Any]:
+    """Undo a delta exactly, or raise ``Conflict`` naming what stands in the way."""
+    with write_transaction(conn):
+        preview = rollback_preview(conn, delta_id)
+        restored = rollback_in_transaction(conn, delta_id, now, why="manual")
+    return {**preview, "possible": True, "restored": restored}

@@ -1,0 +1,174 @@
+"""Lab memory in the store and the worker's learner: learning, re-learning, rollback, conflicts.
+
+The learner talks to the fake OpenAI-compatible server over loopback for its
+embeddings (and, where a test scripts it, for lessons).
+"""
+import json
+
+import pytest
+
+from core.errors import Conflict
+from store import learn_jobs, memory_changes, memory_deltas
+from store.memory_items import encode_vector, get_item, list_items
+from tests.agent_fixtures import SECRET
+from tests.fake_openai import hash_embedding
+from tests.memory_helpers import (AG_ZN, CU_MO, learner, learner_settings, normal_run_with_feedback,
+                                  probe, put, work_learn_jobs)
+
+PROBES = ["copper molybdenum ethylene", "silver zinc trifluoroacetic", "lab result score",
+          "mercaptobenzoic acid modifier"]
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+
+
+def active(conn):
+    return list_items(conn, status="active", kind=None, role=None, polarity=None, limit=200,
+                      cursor=None)[0]
+
+
+def test_feedback_queues_a_learn_job_and_the_learner_writes_a_lab_result(conn, fake_llm):
+    run_id = normal_run_with_feedback(conn, CU_MO, 8.5, {"C2H4": 3, "CO": 1}, pros="clean C2H4")
+    [job] = learn_jobs.jobs_of_run(conn, run_id)
+    assert (job.status, job.feedback_version, job.reason) == ("queued", 1, "feedback")
+
+    [outcome] = work_learn_jobs(conn, learner(fake_llm))
+
+    assert outcome.status == "completed"
+    [item] = active(conn)
+    assert (item.kind, item.polarity, item.role, item.source_run_id) == ("lab_result", "prefer", "global", run_id)
+    assert item.recipe["M1"] == "Cu" and item.outcome["fractions"] == {"C2H4": 0.75, "CO": 0.25}
+    assert "clean C2H4" in item.content and item.embedder == "fake-hash-64@64"
+    assert learn_jobs.jobs_of_run(conn, run_id)[0].delta_id == outcome.delta_id
+
+
+def test_score_thresholds_decide_polarity(conn, fake_llm):
+    for score in (2, 5, 9):
+        normal_run_with_feedback(conn, CU_MO, score, {"C2H4": 1})
+    work_learn_jobs(conn, learner(fake_llm))
+    assert sorted(i.polarity for i in active(conn)) == ["avoid", "neutral", "prefer"]
+
+
+def test_dry_run_feedback_is_kept_but_never_learned(conn, fake_llm):
+    from tests.store_helpers import completed_runs
+    run_id = completed_runs(conn, 1, dry_run=True, recipes=[CU_MO])[0]
+    put(conn, run_id, 9, {"C2H4": 1})
+    assert learn_jobs.jobs_of_run(conn, run_id) == []
+    with pytest.raises(Conflict, match="dry run"):
+        learn_jobs.request_learning(conn, run_id, 0.0)
+
+
+def test_rollback_gives_back_exactly_the_ranked_results_from_before(conn, fake_llm):
+    settings = learner_settings(fake_llm)
+    the_learner = learner(fake_llm)
+    normal_run_with_feedback(conn, AG_ZN, 2, {"H2": 1})
+    work_learn_jobs(conn, the_learner)
+    before = probe(conn, settings, the_learner.index, PROBES)
+
+    run_id = normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1})
+    [outcome] = work_learn_jobs(conn, the_learner)
+    assert probe(conn, settings, the_learner.index, PROBES) != before
+    memory_changes.rollback(conn, outcome.delta_id, 1.0)
+
+    assert probe(conn, settings, the_learner.index, PROBES) == before
+    added = memory_deltas.get_delta(conn, outcome.delta_id).memory_ids
+    assert conn.execute("SELECT COUNT(*) FROM memory_vectors WHERE memory_id = ?", added).fetchone()[0] == 0
+    assert get_item(conn, added[0]).status == "archived"
+    with pytest.raises(Conflict, match="already rolled back"):
+        memory_changes.rollback(conn, outcome.delta_id, 2.0)
+    assert run_id
+
+
+def test_rollback_is_refused_while_a_later_change_touches_the_same_memory(conn, fake_llm):
+    normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1})
+    [learned] = work_learn_jobs(conn, learner(fake_llm))
+    item = active(conn)[0]
+    _, edit = memory_changes.patch_item(conn, item.memory_id, {"polarity": "neutral"}, 5.0,
+                                        vector=None, embedder=item.embedder)
+
+    with pytest.raises(Conflict) as refused:
+        memory_changes.rollback(conn, learned.delta_id, 6.0)
+    assert refused.value.details["conflicting_deltas"] == [edit]
+
+    memory_changes.rollback(conn, edit, 7.0)  # undo the edit first: exact before-state again
+    assert get_item(conn, item.memory_id).polarity == "prefer"
+    memory_changes.rollback(conn, learned.delta_id, 8.0)
+    assert active(conn) == []
+
+
+def test_editing_feedback_relearns_in_one_transaction(conn, fake_llm):
+    the_learner = learner(fake_llm)
+    run_id = normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1})
+    [first] = work_learn_jobs(conn, the_learner)
+    put(conn, run_id, 2, {"C2H4": 1, "H2": 3})
+    [second] = work_learn_jobs(conn, the_learner)
+
+    [item] = active(conn)
+    assert (item.polarity, item.feedback_version) == ("avoid", 2)
+    assert memory_deltas.get_delta(conn, first.delta_id).status == "rolled_back"
+    assert second.undone_delta_id == first.delta_id and second.undone_exactly
+
+
+def test_a_job_for_an_old_feedback_version_is_superseded(conn, fake_llm):
+    run_id = normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1})
+    job = learn_jobs.claim_next_learn_job(conn, "w1", 0.0) or pytest.fail("no job")
+    conn.execute("INSERT INTO workers (worker_id, pid, host, started_at, heartbeat_at,"
+                 " poll_interval_s) VALUES ('w1', 1, 'h', 0, 0, 1)")
+    put(conn, run_id, 3, {"C2H4": 1})  # the chemist edits while the job works
+
+    outcome = learner(fake_llm).execute(conn, job, "w1")
+
+    assert outcome.status == "superseded" and active(conn) == []
+    work_learn_jobs(conn, learner(fake_llm))
+    assert [i.feedback_version for i in active(conn)] == [2]
+
+
+def test_a_fenced_off_worker_cannot_commit_its_learning(conn, fake_llm):
+    normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1})
+    job = learn_jobs.claim_next_learn_job(conn, "w-frozen", 0.0)
+    conn.execute("UPDATE learn_jobs SET status = 'queued', worker_id = NULL")  # reconciled away
+    assert learner(fake_llm).execute(conn, job, "w-frozen") is None
+    assert active(conn) == [] and learn_jobs.get_job(conn, job.job_id).status == "queued"
+
+
+def test_without_an_embedding_endpoint_the_job_fails_clearly_and_stores_nothing(conn, fake_llm, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    run_id = normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1})
+    work_learn_jobs(conn, learner(fake_llm))
+    [job] = learn_jobs.jobs_of_run(conn, run_id)
+    assert (job.status, job.error_code) == ("failed", "dependency_unavailable")
+    assert "OPENAI_API_KEY" in job.error_message and active(conn) == []
+
+
+LESSON = {"title": "Cu-Mo pairs favour ethylene", "content": "Cu with Mo at 1:1 gave mostly C2H4.",
+          "role": "tio2_expert", "polarity": "prefer"}
+
+
+def test_lessons_are_checked_repaired_once_and_near_duplicates_corroborate(conn, fake_llm):
+    fake_llm.script = [{"content": json.dumps({"lessons": [{**LESSON, "content": "as [C1] showed"}]})},
+                       {"content": json.dumps({"lessons": [LESSON]})},
+                       {"content": json.dumps({"lessons": [LESSON]})}]
+    the_learner = learner(fake_llm, lessons=True)
+    first_run = normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1})
+    second_run = normal_run_with_feedback(conn, CU_MO, 8, {"C2H4": 1})
+    outcomes = work_learn_jobs(conn, the_learner)
+
+    assert [o.status for o in outcomes] == ["completed", "completed"]
+    [lesson] = [i for i in active(conn) if i.kind == "lesson"]
+    assert (lesson.source_run_id, lesson.support_run_ids) == (first_run, [second_run])
+    first_job = learn_jobs.jobs_of_run(conn, first_run)[0]
+    assert first_job.notes["lesson_attempts"] == 2 and "must not cite" in first_job.notes["first_problems"][0]
+
+
+def test_a_note_is_a_delta_and_can_be_undone(conn):
+    vector = encode_vector(hash_embedding("a note", 64))
+    item, delta_id = memory_changes.create_note(conn, title="Avoid Pt", content="Too costly for scale-up.",
+                                                role="global", polarity="avoid", extra={},
+                                                vector=vector, embedder="fake-hash-64@64", now=1.0)
+    assert item.kind == "note" and active(conn)[0].memory_id == item.memory_id
+    preview = memory_deltas.rollback_preview(conn, delta_id)
+    assert preview["possible"] and preview["leaves_retrieval"] == [item.memory_id]
+    memory_changes.rollback(conn, delta_id, 2.0)
+    assert active(conn) == []

@@ -1,0 +1,123 @@
+"""What a run is shown of the lab memory: the block each node starts with, and memory_search.
+
+Retrieval is not optional (SPEC 12): every node — the orchestrator and each
+expert it delegates to — starts with the top-k active memories of its role
+and of ``global``, ranked by similarity to its task, as one block of one
+line each. Each memory gets a run-scoped alias ``[M1]``, ``[M2]`` … (the same
+memory keeps its alias all run long) that the final answer may cite; every
+memory placed before the model is written to the trace (``memory_exposed``)
+and to the exposures table in one transaction, cited or not.
+
+With memory off for the batch (``memory: false``), ``C2XC_MEMORY_TOP_K=0``,
+or an empty bank, nothing is added: the prompts are the same size as
+without this feature, and no embedding call is made.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from core import trace
+from core.embedding import Embedder
+from core.prompts import template
+from store import memory_exposures
+from store.memory_items import MemoryItem, get_items
+from store.memory_search import Hit, MemoryIndex
+from worker.agent.context import snippet
+from worker.run_context import RunContext
+
+MEMORY_REF_PREFIX = memory_exposures.MEMORY_REF_PREFIX
+LINE_CHARS = 300
+
+MEMORY_SEARCH_TOOL = {
+    "name": "memory_search",
+    "description": ("Search the lab memory (results the lab measured, lessons learned from "
+                    "earlier runs, chemists' notes); returns memories with aliases [M#] to cite."),
+    "parameters": {"type": "object", "properties": {
+        "query": {"type": "string"},
+        "top_k": {"type": "integer", "minimum": 1, "maximum": 5}}, "required": ["query"]}}
+
+
+def memory_line(alias: str, item: MemoryItem) -> str:
+    return f"[{alias}] {item.kind} · {item.polarity} · {snippet(item.title + ': ' + item.content, LINE_CHARS)}"
+
+
+class MemoryRecall:
+    """One run's access to the memory bank; ``enabled`` False makes every method a no-op."""
+
+    def __init__(self, ctx: RunContext, embedder: Embedder | None, index: MemoryIndex, *,
+                 top_k: int, search_max_k: int, enabled: bool):
+        self.ctx, self.embedder, self.index = ctx, embedder, index
+        self.top_k, self.search_max_k = top_k, search_max_k
+        self.enabled = enabled and top_k > 0 and embedder is not None
+        self._alias_of: dict[str, str] = {}  # memory id -> alias
+        self._items: dict[str, MemoryItem] = {}  # alias -> item
+
+    def refs(self) -> dict[str, str]:
+        """alias -> ``mem:<id>`` for every memory shown in this run (for citation checks)."""
+        return {alias: f"{MEMORY_REF_PREFIX}{item.memory_id}" for alias, item in self._items.items()}
+
+    @property
+    def aliases(self) -> list[str]:
+        return list(self._items)
+
+    def _bank_is_empty(self) -> bool:
+        return self.index.size(self.ctx.conn, self.embedder.stamp, self.embedder.dim) == 0
+
+    def _rank(self, text: str, k: int, roles: tuple[str, ...] | None) -> list[Hit]:
+        query = self.embedder.embed_one(text)
+        return self.index.search(self.ctx.conn, query, embedder=self.embedder.stamp,
+                                 dim=self.embedder.dim, k=k, roles=roles)
+
+    def _expose(self, hits: list[Hit], *, node_id: str | None, role: str, via: str,
+                query: str) -> list[tuple[str, MemoryItem]]:
+        items = get_items(self.ctx.conn, [h.memory_id for h in hits])
+        shown, exposures, listed = [], [], []
+        for hit in hits:
+            item = items.get(hit.memory_id)
+            if item is None:
+                continue
+            alias = self._alias_of.get(item.memory_id)
+            if alias is None:
+                alias = f"M{len(self._items) + 1}"
+                self._alias_of[item.memory_id], self._items[alias] = alias, item
+            shown.append((alias, item))
+            exposures.append(memory_exposures.Exposure(alias, item.memory_id, node_id, role, via,
+                                                       hit.score))
+            listed.append({"alias": alias, "memory_id": item.memory_id, "score": hit.score,
+                           "kind": item.kind, "polarity": item.polarity, "role": item.role,
+                           "title": item.title})
+        if shown:
+            event = trace.MemoryExposed(node_id=node_id, role=role, via=via, query=query,
+                                        memories=listed)
+            memory_exposures.record_exposures(self.ctx.conn, self.ctx.run.run_id,
+                                              event.event_type, event.payload(), exposures,
+                                              self.ctx.clock(), owner=self.ctx.worker_id)
+            self.ctx.on_progress()
+        return shown
+
+    def block_for(self, node_id: str, role: str, task: str) -> str | None:
+        """The memory block a node starts with, or None (memory off, or nothing in the bank)."""
+        if not self.enabled or self._bank_is_empty():
+            return None
+        shown = self._expose(self._rank(task, self.top_k, (role, "global")), node_id=node_id,
+                             role=role, via="context", query=task)
+        if not shown:
+            return None
+        return template("memory_block").format(
+            lines="\n".join(memory_line(alias, item) for alias, item in shown))
+
+    def search(self, args: dict[str, Any], *, node_id: str | None, role: str) -> str:
+        """The ``memory_search`` tool; raises ValueError for bad arguments (the model reads it)."""
+        query = args.get("query")
+        if not isinstance(query, str) or not query.strip():
+            raise ValueError("query must be a non-empty string")
+        k = args.get("top_k", 3)
+        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= self.search_max_k:
+            raise ValueError(f"top_k must be an integer 1..{self.search_max_k}")
+        if not self.enabled:
+            return "lab memory is switched off for this run"
+        if self._bank_is_empty():
+            return "the lab memory is empty"
+        shown = self._expose(self._rank(query.strip(), k, None), node_id=node_id, role=role,
+                             via="search", query=query.strip())
+        return "\n".join(memory_line(alias, item) for alias, item in shown) or "no memory matched"
