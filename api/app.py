@@ -21,6 +21,8 @@ from api import (
     export,
     feedback,
     health,
+    learning,
+    memories,
     products,
     runs,
     structures,
@@ -89,7 +91,7 @@ def create_app(settings: ApiSettings | None = None) -> Flask:
     api = EnvelopeApi(app)
     register_error_handlers(app)
     modules = [health, batches, runs, events, evidence, system, structures, products, feedback,
-               export]
+               export, memories, learning]
     if settings.enable_debug_endpoints:
         modules.append(debug)
     for module in modules:

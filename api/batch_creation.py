@@ -74,6 +74,8 @@ def config_snapshot(settings: RunSettings, body: dict[str, Any], applied: dict[s
         "recipes_per_run": body["recipes_per_run"],
         "temperature": body["temperature"],
         "overrides_applied": applied,
+        "memory": {"enabled": bool(body["memory"]) and settings.memory.enabled,
+                   "requested": bool(body["memory"]), "top_k": settings.memory.top_k},
         "prompts": template_versions(),
         "versions": {"service": __version__, "api": API_VERSION,
                      "db_schema": migrations.LATEST_VERSION,

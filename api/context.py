@@ -6,7 +6,7 @@ with different databases in one process.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 
@@ -14,6 +14,7 @@ from api.config import ApiSettings
 from api.event_stream import CommitWatcher, RunFeeds, StreamSlots
 from core.settings import RunSettings, WorkerSettings
 from store.db import Database
+from store.memory_search import MemoryIndex
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Services:
     run_settings: RunSettings
     worker_settings: WorkerSettings
     streams: StreamState
+    memory_index: MemoryIndex = field(default_factory=MemoryIndex)  # for GET /memories?q=
 
 
 def services() -> Services:
