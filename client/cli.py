@@ -11,7 +11,7 @@ import argparse
 import sys
 import time
 
-from client import render
+from client import memory_commands, render
 from client.http import (
     EXIT_OK,
     EXIT_RUN_NOT_COMPLETED,
@@ -241,6 +241,7 @@ def parser() -> argparse.ArgumentParser:
     cancel.add_argument("--reason")
     command("output", _output, "a run's final output (recipes, citations)").add_argument("run")
     command("worker", _worker, "is the worker alive, how long is the queue")
+    memory_commands.add_commands(commands, command)
     return top
 
 
@@ -252,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.function(Api(args.url), args)
     except ClientError as error:
-        print(f"c2xc {args.command}: {error.line()}", file=sys.stderr)  # one line, never wrapped
+        name = " ".join(filter(None, [args.command, getattr(args, "memory_command", None)]))
+        print(f"c2xc {name}: {error.line()}", file=sys.stderr)  # one line, never wrapped
         return error.exit_code
     except KeyboardInterrupt:
         return 130

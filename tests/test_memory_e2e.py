@@ -130,3 +130,23 @@ def test_sigkill_in_the_middle_of_learning_leaves_the_bank_before_and_the_job_fi
         assert sorted(i["kind"] for i in items) == ["lab_result", "lesson"]
         assert bank(svc.db_path) == (2, 2, 1)
         assert len(svc.get("/memory/deltas", params={"run_id": run_id}).json()["items"]) == 1
+
+
+def test_the_terminal_client_lists_searches_shows_relearns_and_rolls_back(memory_service, llm):
+    from tests.test_cli import _json, c2xc
+    svc = memory_service
+    [lab] = _json(c2xc(svc, "memory", "list", "--kind", "lab_result", "--json"))
+    found = _json(c2xc(svc, "memory", "search", "copper molybdenum lab result", "--json"))
+    assert found[0]["memory_id"] == lab["memory_id"] and found[0]["score"] > 0
+    shown = c2xc(svc, "memory", "show", lab["memory_id"])
+    assert shown.returncode == 0 and "cited by runs" in shown.stdout and lab["title"] in shown.stdout
+
+    job = _json(c2xc(svc, "learn", lab["source_run_id"], "--json"))
+    assert job["status"] == "queued"
+    done = learned(svc, lab["source_run_id"])
+    assert done["job_id"] == job["job_id"] and done["status"] == "completed"
+    rolled = c2xc(svc, "rollback", done["delta_id"])
+    assert rolled.returncode == 0 and "rolled back" in rolled.stdout
+    again = c2xc(svc, "rollback", done["delta_id"])
+    assert again.returncode == 5 and "conflict" in again.stderr and len(again.stderr.splitlines()) == 1
+    assert c2xc(svc, "memory", "show", "mem_nope").returncode == 3
