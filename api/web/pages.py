@@ -1,5 +1,5 @@
-"""The pages: Runs (``/``), Run detail (``/runs/<run_id>``), Settings (``/settings``: the
-product catalogue and presets), System (``/system``).
+"""The pages: Runs (``/``), Run detail (``/runs/<run_id>``), Memory (``/memory``: the lab
+memory), Settings (``/settings``: the product catalogue and presets), System (``/system``).
 
 Each handler renders a shell with its labels in the reader's language and
 the strings its script needs; the script fetches everything else from the
@@ -37,6 +37,11 @@ def runs_page():
 @bp.get("/runs/<string:run_id>")
 def run_page(run_id: str):
     return _page("run.html", "run", run_id=run_id)
+
+
+@bp.get("/memory")
+def memory_page():
+    return _page("memory.html", "memory")
 
 
 @bp.get("/system")

@@ -5,6 +5,7 @@ import {
   showRequestError, statusBadge, t, toast,
 } from "./common.js";
 import { loadFeedback } from "./feedback.js";
+import { loadRunMemory } from "./run_memory.js";
 import { arguedBy, renderReasoning } from "./reasoning.js";
 
 const runId = page.run_id;
@@ -102,11 +103,36 @@ async function rerun() {
 // --- output ----------------------------------------------------------------------------------
 
 function citedText(text) {
-  const parts = String(text || "").split(/\[(C\d+)\]/);
-  return parts.map((part, index) => (index % 2 === 0 ? part
-    : h("button", { type: "button", class: "chip", dataset: { alias: part },
-                    aria: { label: t("evidence.open", { alias: part }) },
-                    onclick: () => openEvidence(part), text: part })));
+  const parts = String(text || "").split(/\[([CM]\d+)\]/);
+  return parts.map((part, index) => {
+    if (index % 2 === 0) return part;
+    const memory = part.startsWith("M");
+    return h("button", { type: "button", class: memory ? "chip memory" : "chip", dataset: { alias: part },
+                         aria: { label: t(memory ? "memory.open" : "evidence.open", { alias: part }) },
+                         onclick: () => (memory ? openMemoryChip(part) : openEvidence(part)), text: part });
+  });
+}
+
+/** An [M#] chip: the memory the output cites under that alias, in the evidence dialog. */
+async function openMemoryChip(alias) {
+  const dialog = document.getElementById("evidence-dialog");
+  document.getElementById("evidence-title").textContent = t("memory.title", { alias });
+  const facts = clear(document.getElementById("evidence-facts"));
+  const text = document.getElementById("evidence-text");
+  text.textContent = t("loading");
+  dialog.showModal();
+  const memoryId = (state.output?.citations?.[alias] || "").replace(/^mem:/, "");
+  const reply = await api(`/memories/${encodeURIComponent(memoryId)}`);
+  if (!reply.ok) {
+    text.textContent = reply.error.message;
+    return;
+  }
+  const item = reply.data;
+  facts.append(...fact(t("memory.field.title"), item.title),
+               ...fact(t("memory.field.polarity"), `${t(`memory.kind.${item.kind}`)} · ${t(`memory.polarity.${item.polarity}`)}`),
+               ...fact(t("memory.from_run"), item.source_run_id || t("memory.by_chemist"), { class: "mono" }),
+               ...fact(t("memory.open_page"), h("a", { href: `/memory#${encodeURIComponent(item.memory_id)}`, text: item.memory_id })));
+  text.textContent = item.content;
 }
 
 function structureImage(smiles, name) {
@@ -400,7 +426,7 @@ function setPreset(preset) {
 
 // --- tabs ------------------------------------------------------------------------------------
 
-const TABS = ["output", "reasoning", "evidence", "trace", "feedback"];
+const TABS = ["output", "reasoning", "evidence", "trace", "feedback", "memory"];
 const loaded = new Set();
 
 function selectTab(name, focus = false) {
@@ -419,6 +445,9 @@ function selectTab(name, focus = false) {
     if (name === "trace") loadTrace();
     if (name === "reasoning") loadReasoning();
     if (name === "feedback") loadFeedback(runId, state.run, state.output);
+    if (name === "memory") loadRunMemory(runId, state.run);
+  } else if (name === "memory") {
+    loadRunMemory(runId, state.run);
   } else if (name === "evidence") {
     loadEvidence();
   } else if (name === "reasoning" && !TERMINAL.has(state.run?.status)) {
