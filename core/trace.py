@@ -186,7 +186,7 @@ class FinalOutput(TraceEvent):
     summary: ClassVar[str] = "the validated answer (also served by `/output`); the run completed"
     recipes_json: dict = _field("`{recipes: [...], overall_notes}`")
     citations: dict = _field("alias -> reference")
-    memory_ids: list = _field("always empty for now", factory=list)
+    memory_ids: list = _field("ids of the lab memories the answer cites ([M#])", factory=list)
 
 
 @dataclass(frozen=True)

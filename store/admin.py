@@ -60,6 +60,18 @@ def _vacuum(database: Database, _args: argparse.Namespace) -> dict:
     return {"bytes_before": before * size, "bytes_after": after * size}
 
 
+def _reembed_memories(database: Database, _args: argparse.Namespace) -> dict:
+    from core.embedding import Embedder
+    from core.settings import load_run_settings
+    from store.memory_reembed import reembed
+
+    embedder = Embedder(load_run_settings())
+    try:
+        return reembed(database.connection(), embedder)
+    finally:
+        embedder.close()
+
+
 def _with_path(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", help="the file to write (not an existing one, unless --overwrite)")
     parser.add_argument("--overwrite", action="store_true")
@@ -92,6 +104,12 @@ COMMANDS = {
         "delete the traces (events) of runs finished before the given age, in short "
         "transactions the service works between; recipes, evidence and feedback are kept",
         _with_age,
+    ),
+    "reembed-memories": (
+        _reembed_memories,
+        "embed again every active lab memory whose vector is missing or was made by another "
+        "embedding model (after changing C2XC_EMBEDDING_MODEL/_DIM); safe to repeat",
+        None,
     ),
     "vacuum": (
         _vacuum,

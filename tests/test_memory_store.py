@@ -172,3 +172,18 @@ def test_a_note_is_a_delta_and_can_be_undone(conn):
     assert preview["possible"] and preview["leaves_retrieval"] == [item.memory_id]
     memory_changes.rollback(conn, delta_id, 2.0)
     assert active(conn) == []
+
+
+def test_a_changed_embedder_is_left_out_of_retrieval_until_reembed_memories(conn, fake_llm, database, monkeypatch):
+    from dataclasses import replace as swap
+    from store.admin import main as admin
+    normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1})
+    old = learner(fake_llm)
+    work_learn_jobs(conn, old)
+    new_settings = swap(learner_settings(fake_llm), embedding_model="fake-hash-64-v2")
+    assert probe(conn, new_settings, old.index, ["copper"]) == [[]]  # other geometry: not ranked
+    for name, value in (("OPENAI_BASE_URL", fake_llm.base_url), ("C2XC_EMBEDDING_MODEL", "fake-hash-64-v2"),
+                        ("C2XC_EMBEDDING_DIM", "64")):
+        monkeypatch.setenv(name, value)
+    assert admin(["--db", database.path, "reembed-memories"]) == 0
+    assert len(probe(conn, new_settings, old.index, ["copper"])[0]) == 1
