@@ -45,9 +45,13 @@ def _app_with_every_dependency():
         (root / name / "c2xc_kb.json").write_text(json.dumps(
             {"embedding": {"model": "text-embedding-v3", "dim": 1024}}))
     from api.app import create_app
+    from tests.fake_openai import FakeOpenAI
 
+    embeddings = FakeOpenAI(embedding_dim=1024).__enter__()  # memory notes and searches embed
+    atexit.register(embeddings.__exit__, None, None, None)
     with pytest.MonkeyPatch.context() as mp:
         for key, value in {"C2XC_SQLITE_PATH": str(root / "fuzz.db"), "OPENAI_API_KEY": "sk-fuzz",
+                           "OPENAI_BASE_URL": embeddings.base_url,
                            "C2XC_EMBEDDING_MODEL": "text-embedding-v3", "C2XC_EMBEDDING_DIM": "1024",
                            "LIGHTRAG_KB_PRINCIPLES_DIR": str(root / "pri"),
                            "LIGHTRAG_KB_MODULATION_DIR": str(root / "mod")}.items():

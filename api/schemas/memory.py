@@ -58,7 +58,7 @@ class MemoryItemSchema(ma.Schema):
     updated_at = fields.Float(required=True)
     schema_version = fields.Integer(required=True)
     extra = fields.Dict(required=True)
-    score = fields.Float(metadata={"description": "similarity to q (searches only)"})
+    score = fields.Float(allow_none=True, metadata={"description": "similarity to q in a search; null otherwise"})
 
 
 class MemoryDetailSchema(MemoryItemSchema):
