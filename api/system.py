@@ -11,7 +11,7 @@ from api.context import conn, services
 from api.schemas import SystemConfigSchema, WorkerStatusSchema
 from core.kb_folder import folder_status
 from core.preflight import missing_for_normal_run
-from store import migrations, workers
+from store import learn_jobs, memory_items, migrations, workers
 from store.db import read_transaction
 
 blp = Blueprint("system", __name__, description="Worker liveness and queue")
@@ -33,6 +33,7 @@ class WorkerStatus(MethodView):
             live = workers.live_workers(c, now, stale_after)
             latest = live[0] if live else workers.latest_worker(c)
             runs_by_status, batches_by_status = workers.queue_counts(c)
+            learning = learn_jobs.counts(c)
         worker = {"running": bool(live), "live_workers": len(live), "worker_id": None,
                   "pid": None, "host": None, "heartbeat_age_s": None, "current_run_id": None,
                   "poll_interval_s": services().worker_settings.poll_interval_s}
@@ -42,7 +43,8 @@ class WorkerStatus(MethodView):
                           current_run_id=latest.current_run_id if live else None,
                           poll_interval_s=latest.poll_interval_s)
         return {"ts": now, "worker": worker,
-                "queue": {"runs_by_status": runs_by_status, "batches_by_status": batches_by_status},
+                "queue": {"runs_by_status": runs_by_status, "batches_by_status": batches_by_status,
+                          "learn_jobs_by_status": learning},
                 "startup": {"reconciled_running_runs":
                             latest.reconciled_running_runs if latest else None}}
 
@@ -73,4 +75,7 @@ class SystemConfig(MethodView):
             "streams": {"max_per_api_worker": s.api_settings.streams.max_streams,
                         "keepalive_s": s.api_settings.streams.keepalive_s},
             "auth": {"token_required": bool(s.api_settings.auth.token)},
+            "memory": {"active": memory_items.active_count(conn()),
+                       "stale_vectors": memory_items.stale_vector_count(conn(), run.embedder_stamp),
+                       "embedder": run.embedder_stamp, "top_k": run.memory.top_k},
         }

@@ -104,6 +104,9 @@ class SystemConfigSchema(ma.Schema):
     streams = fields.Dict(required=True)
     auth = fields.Dict(required=True, metadata={
         "description": "{token_required}: whether calls need Authorization: Bearer (never the token)"})
+    memory = fields.Dict(required=True, metadata={
+        "description": "{active, stale_vectors, embedder, top_k}: the lab memory; stale vectors "
+                       "(another embedder) are left out of retrieval until c2xc-admin reembed-memories"})
 
 
 class PlanRevisionSchema(ma.Schema):

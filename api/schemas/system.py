@@ -31,6 +31,8 @@ class WorkerInfoSchema(ma.Schema):
 class QueueSchema(ma.Schema):
     runs_by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
     batches_by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    learn_jobs_by_status = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "lab-memory learn jobs by status (the worker takes them before runs)"})
 
 
 class StartupSchema(ma.Schema):

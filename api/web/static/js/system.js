@@ -23,8 +23,10 @@ function renderWorker(status) {
     [t("system.poll_interval"), worker.poll_interval_s ? t("time.seconds", { n: worker.poll_interval_s }) : "—"],
     [t("system.reconciled"), String(status.startup.reconciled_running_runs ?? "—")]]);
   const counts = status.queue.runs_by_status;
+  const learning = status.queue.learn_jobs_by_status || {};
   facts(document.getElementById("queue-facts"),
-    ["queued", "running", "completed", "failed", "canceled"].map((s) => [t(`status.${s}`), String(counts[s] || 0)]));
+    ["queued", "running", "completed", "failed", "canceled"].map((s) => [t(`status.${s}`), String(counts[s] || 0)])
+      .concat([[t("system.learn_jobs"), String((learning.queued || 0) + (learning.running || 0))]]));
 }
 
 function renderConfig(config) {
@@ -50,6 +52,13 @@ function renderConfig(config) {
       h("td", { text: kb.documents ?? "—" }),
       h("td", { class: "mono", text: kb.embedding ? `${kb.embedding.model} (${kb.embedding.dim})` : "—" })));
   }
+  const memory = config.memory;
+  facts(document.getElementById("memory-facts"), [
+    [t("system.memory_active"), h("a", { href: "/memory", text: String(memory.active) })],
+    [t("system.memory_shown"), memory.top_k ? t("system.memory_top_k", { k: memory.top_k }) : t("system.memory_off")],
+    [t("system.memory_embedder"), memory.embedder, { class: "mono" }],
+    [t("system.memory_stale"), memory.stale_vectors
+      ? t("system.memory_stale_hint", { n: memory.stale_vectors }) : "0"]]);
   const run = config.run;
   facts(document.getElementById("config"), [
     [t("system.llm_model"), run.llm_model, { class: "mono" }],
