@@ -1,18 +1,23 @@
 """The product catalogue and presets (named, ordered sets of products).
 
-Names are unique compared trimmed and case-insensitively — the database's
-unique index on a generated key says so; this module turns the violation
-into a ``Conflict`` naming the product that has the name. Nothing is ever
+Names are unique as a chemist compares them — :func:`core.catalogue_names.name_key`
+(Unicode NFKC, case folding, invisible characters and white space ignored) is
+stored in ``name_norm`` under a unique index; this module checks it first and
+turns a violation (two writers racing) into the same ``Conflict`` naming the
+product that has the name. Names are stored in their display form
+(:func:`core.catalogue_names.display_name`). Nothing is ever
 deleted: a product or preset is archived (``status``) and stays readable
 where it was used. A preset may name only existing, active products, each
 once.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
+from core.catalogue_names import display_name, name_key
 from core.errors import Conflict, NotFound, ValidationFailed
 from store.cursor import decode_cursor, page, where
 from store.db import write_transaction
@@ -26,14 +31,36 @@ STANDARD_PRODUCTS = ("CO", "CH4", "C2H4", "C2H6", "H2", "HCOOH", "CH3OH", "C2H5O
 
 
 def _product_named(conn: sqlite3.Connection, name: str) -> sqlite3.Row | None:
-    return conn.execute("SELECT * FROM products WHERE name_key = lower(trim(?))", (name,)).fetchone()
+    return conn.execute("SELECT * FROM products WHERE name_norm = ?", (name_key(name),)).fetchone()
+
+
+def _checked_name(name: str) -> str:
+    shown = display_name(name)
+    if not shown:
+        raise ValidationFailed("the name is blank once invisible characters and spaces are removed",
+                               {"fields": {"name": ["must not be blank"]}})
+    return shown
 
 
 def _name_taken(conn: sqlite3.Connection, table: str, key: str, name: str, own_id: str | None) -> None:
-    row = conn.execute(f"SELECT {key} FROM {table} WHERE name_key = lower(trim(?))", (name,)).fetchone()
+    row = conn.execute(f"SELECT {key}, name FROM {table} WHERE name_norm = ?",
+                       (name_key(name),)).fetchone()
     if row is not None and row[key] != own_id:
-        raise Conflict(f"the name {name.strip()!r} is taken (names are compared without case)",
-                       {"name": name.strip(), key: row[key]})
+        raise Conflict(f"the name {display_name(name)!r} is taken by {row['name']!r} (names are "
+                       "compared without case, width, invisible characters or extra spaces)",
+                       {"name": display_name(name), key: row[key]})
+
+
+@contextlib.contextmanager
+def _unique_name(table: str, key: str, name: str) -> Iterator[None]:
+    """A unique violation on the name (a concurrent writer took it first) is a 409, not a 500."""
+    try:
+        yield
+    except sqlite3.IntegrityError as error:
+        if "name_norm" not in str(error):
+            raise
+        raise Conflict(f"the name {display_name(name)!r} is taken (names are compared without case)",
+                       {"name": display_name(name)}) from error
 
 
 def _page_in_order_added(conn: sqlite3.Connection, table: str, *, status: str | None, limit: int,
@@ -85,11 +112,14 @@ def list_products(conn: sqlite3.Connection, *, status: str | None, limit: int,
 def insert_product(conn: sqlite3.Connection, *, name: str, status: str, extra: dict[str, Any],
                    now: float) -> Product:
     """Caller holds the write transaction."""
+    shown = _checked_name(name)
     _name_taken(conn, "products", "product_id", name, None)
     product_id = new_id("product")
-    conn.execute("INSERT INTO products (product_id, name, status, created_at, updated_at,"
-                 " schema_version, extra_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                 (product_id, name.strip(), status, now, now, SCHEMA_VERSION, json.dumps(extra)))
+    with _unique_name("products", "product_id", name):
+        conn.execute("INSERT INTO products (product_id, name, name_norm, status, created_at, updated_at,"
+                     " schema_version, extra_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     (product_id, shown, name_key(name), status, now, now, SCHEMA_VERSION,
+                      json.dumps(extra)))
     return get_product(conn, product_id)
 
 
@@ -113,11 +143,15 @@ def _update_entry(conn: sqlite3.Connection, table: str, key: str, current: Produ
     """Rename (if the name is free), archive or restore a product or preset; None keeps a field."""
     entry_id = getattr(current, key)
     if name is not None:
+        _checked_name(name)
         _name_taken(conn, table, key, name, entry_id)
-    conn.execute(f"UPDATE {table} SET name = ?, status = ?, extra_json = ?, updated_at = ?"
-                 f" WHERE {key} = ?",
-                 ((name or current.name).strip(), status or current.status,
-                  json.dumps(current.extra if extra is None else extra), now, entry_id))
+    new_name = display_name(name) if name is not None else current.name
+    with _unique_name(table, key, new_name):
+        conn.execute(f"UPDATE {table} SET name = ?, name_norm = COALESCE(?, name_norm), status = ?,"
+                     f" extra_json = ?, updated_at = ? WHERE {key} = ?",
+                     (new_name, name_key(new_name) if name is not None else None,
+                      status or current.status,
+                      json.dumps(current.extra if extra is None else extra), now, entry_id))
 
 
 def _preset(conn: sqlite3.Connection, row: sqlite3.Row) -> Preset:
@@ -155,11 +189,14 @@ def _set_members(conn: sqlite3.Connection, preset_id: str, product_ids: list[str
 def insert_preset(conn: sqlite3.Connection, *, name: str, product_ids: list[str], status: str,
                   extra: dict[str, Any], now: float) -> Preset:
     """Caller holds the write transaction."""
+    shown = _checked_name(name)
     _name_taken(conn, "product_presets", "preset_id", name, None)
     preset_id = new_id("preset")
-    conn.execute("INSERT INTO product_presets (preset_id, name, status, created_at, updated_at,"
-                 " schema_version, extra_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                 (preset_id, name.strip(), status, now, now, SCHEMA_VERSION, json.dumps(extra)))
+    with _unique_name("product_presets", "preset_id", name):
+        conn.execute("INSERT INTO product_presets (preset_id, name, name_norm, status, created_at,"
+                     " updated_at, schema_version, extra_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     (preset_id, shown, name_key(name), status, now, now, SCHEMA_VERSION,
+                      json.dumps(extra)))
     _set_members(conn, preset_id, product_ids)
     return get_preset(conn, preset_id)
 
@@ -199,8 +236,8 @@ def add_standard_preset(conn: sqlite3.Connection, now: float) -> tuple[Preset, l
                 conn.execute("UPDATE products SET status = 'active', updated_at = ? WHERE product_id = ?",
                              (now, row["product_id"]))
             ids.append(row["product_id"])
-        existing = conn.execute("SELECT * FROM product_presets WHERE name_key = lower(trim(?))",
-                                (STANDARD_PRESET,)).fetchone()
+        existing = conn.execute("SELECT * FROM product_presets WHERE name_norm = ?",
+                                (name_key(STANDARD_PRESET),)).fetchone()
         if existing is not None:
             return _preset(conn, existing), added
         return insert_preset(conn, name=STANDARD_PRESET, product_ids=ids, status="active",

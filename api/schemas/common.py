@@ -7,6 +7,7 @@ import unicodedata
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from core.catalogue_names import display_name
 from core.errors import HTTP_ERROR_CODES
 
 MAX_LIMIT = 200
@@ -79,5 +80,13 @@ def no_control_characters(value: str) -> bool:
     return True
 
 
+def visible_name(value: str) -> bool:
+    """Blank is blank however it is spelled: spaces of any kind, zero-width characters."""
+    if not display_name(value):
+        raise ma.ValidationError("must not be blank (spaces and invisible characters do not count)")
+    return True
+
+
 def name_field(**extra):
-    return fields.String(validate=[validate.Length(1, MAX_NAME), not_blank, no_control_characters], **extra)
+    return fields.String(validate=[validate.Length(1, MAX_NAME), visible_name, no_control_characters],
+                         **extra)

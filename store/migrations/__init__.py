@@ -10,6 +10,7 @@ new migration.
 """
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 
@@ -24,11 +25,12 @@ from store.migrations import (
     v006_flat_pages_and_cancels,
     v007_trace_retention,
     v008_lab_memory,
+    v009_catalogue_name_keys,
 )
 
 MIGRATIONS = (v001_initial, v002_idempotency_and_indexes, v003_workers, v004_outputs_and_evidence,
               v005_lab_feedback, v006_flat_pages_and_cancels, v007_trace_retention,
-              v008_lab_memory)
+              v008_lab_memory, v009_catalogue_name_keys)
 LATEST_VERSION = MIGRATIONS[-1].VERSION
 
 assert [m.VERSION for m in MIGRATIONS] == list(range(1, LATEST_VERSION + 1)), "gap in migrations"
@@ -57,6 +59,8 @@ def migrate(conn: sqlite3.Connection) -> list[int]:
         version = current_version(conn)  # re-read under the write lock
         _refuse_if_too_new(version)
         for migration in MIGRATIONS[version:]:
+            for name, function in getattr(migration, "FUNCTIONS", {}).items():
+                conn.create_function(name, 1, function, deterministic=True)
             for statement in migration.STATEMENTS:
                 conn.execute(statement)
             conn.execute(
@@ -65,4 +69,16 @@ def migrate(conn: sqlite3.Connection) -> list[int]:
             )
             applied.append(migration.VERSION)
         conn.execute(f"PRAGMA user_version = {LATEST_VERSION:d}")
+    _report_collisions(conn, applied)
     return applied
+
+
+def _report_collisions(conn: sqlite3.Connection, applied: list[int]) -> None:
+    """v9 re-keys catalogue names; names that now mean the same product are logged, not refused."""
+    if 9 not in applied:
+        return
+    for row in conn.execute("SELECT key, value FROM meta WHERE key LIKE 'migration.v9.collisions.%'"):
+        if row[1] and row[1] != "[]":
+            logging.getLogger("c2xc.store").warning(
+                "migration v9: these names now equal an older one and were kept under a key with "
+                "their id appended; rename or archive them: %s %s", row[0].rsplit(".", 1)[-1], row[1])
