@@ -79,16 +79,16 @@ def apply_delta(conn: sqlite3.Connection, *, source: str, summary: str, ops: lis
                 job_id: str | None = None) -> str:
     """Write the ops' after-states and record the delta (caller holds the write transaction)."""
     delta_id = new_id("delta")
-    conn.execute(
+    seq = conn.execute(
         "INSERT INTO memory_deltas (delta_id, source, status, run_id, feedback_version, job_id,"
-        " summary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (delta_id, source, APPLIED, run_id, feedback_version, job_id, summary[:500], now))
+        " summary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+        (delta_id, source, APPLIED, run_id, feedback_version, job_id, summary[:500], now)).fetchone()[0]
     for position, op in enumerate(ops):
         write_state(conn, op.memory_id, op.after, op.after_vector, created_at=op.created_at)
         conn.execute(
-            "INSERT INTO memory_delta_ops (delta_id, position, memory_id, op, before_json,"
-            " after_json, before_vector, after_vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (delta_id, position, op.memory_id, op.op,
+            "INSERT INTO memory_delta_ops (delta_id, delta_seq, position, memory_id, op, before_json,"
+            " after_json, before_vector, after_vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (delta_id, seq, position, op.memory_id, op.op,
              json.dumps(op.before) if op.before is not None else None, json.dumps(op.after),
              op.before_vector, op.after_vector))
     bump_generation(conn)
@@ -189,11 +189,13 @@ def get_delta(conn: sqlite3.Connection, delta_id: str) -> Delta:
 def list_deltas(conn: sqlite3.Connection, *, run_id: str | None, status: str | None,
                 memory_id: str | None = None, limit: int,
                 cursor: str | None) -> tuple[list[Delta], str | None, bool]:
-    """Newest first."""
+    """Newest first. By memory, the deltas are found from its ops (their index is in delta
+    order); the other filters are then checked row by row (``+``: no second index, no sort)."""
     clause, params = where([
         ("d.seq < ?", decode_cursor(CURSOR_KIND, cursor) if cursor else None),
-        ("d.run_id = ?", run_id), ("d.status = ?", status),
-        ("d.delta_id IN (SELECT delta_id FROM memory_delta_ops WHERE memory_id = ?)", memory_id)])
+        ("+d.run_id = ?" if memory_id else "d.run_id = ?", run_id),
+        ("+d.status = ?" if memory_id else "d.status = ?", status),
+        ("d.seq IN (SELECT delta_seq FROM memory_delta_ops WHERE memory_id = ?)", memory_id)])
     rows = conn.execute(f"SELECT d.* FROM memory_deltas d {clause} ORDER BY d.seq DESC LIMIT ?",
                         (*params, limit + 1)).fetchall()
     items, next_cursor, has_more = page(rows, limit, CURSOR_KIND, lambda r: r["seq"])

@@ -29,7 +29,7 @@ from store.db import write_transaction
 from store.ids import new_id
 from store.memory_deltas import (Op, apply_delta, applied_learn_delta, later_conflicts,
                                  delta_ops, rollback_in_transaction, update_op)
-from store.memory_items import get_items
+from store.memory_items import get_items, write_state
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,11 @@ def commit_learning(conn: sqlite3.Connection, *, job: learn_jobs.LearnJob, worke
             if exact:
                 rollback_in_transaction(conn, previous, now, why=f"relearn:{job.job_id}")
             else:
-                ops += _compensations(conn, previous, run_id, now)
+                # written at once, so the corroborations below start from the compensated state
+                # (one memory may then have two ops in this delta; a rollback undoes them in reverse)
+                for op in _compensations(conn, previous, run_id, now):
+                    write_state(conn, op.memory_id, op.after, op.after_vector)
+                    ops.append(op)
                 conn.execute("UPDATE memory_deltas SET status = 'rolled_back', rolled_back_at = ?,"
                              " rolled_back_why = ? WHERE delta_id = ?",
                              (now, f"relearn:{job.job_id}:compensated", previous))

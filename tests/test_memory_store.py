@@ -187,3 +187,24 @@ def test_a_changed_embedder_is_left_out_of_retrieval_until_reembed_memories(conn
         monkeypatch.setenv(name, value)
     assert admin(["--db", database.path, "reembed-memories"]) == 0
     assert len(probe(conn, new_settings, old.index, ["copper"])[0]) == 1
+
+
+def test_relearning_under_a_later_change_compensates_instead_of_overwriting_it(conn, fake_llm):
+    fake_llm.script = [{"content": json.dumps({"lessons": [LESSON]})}] * 3
+    the_learner = learner(fake_llm, lessons=True)
+    first_run = normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1})
+    normal_run_with_feedback(conn, CU_MO, 8, {"C2H4": 1})  # its lesson corroborates the first's
+    work_learn_jobs(conn, the_learner)
+    [lesson] = [i for i in active(conn) if i.kind == "lesson"]
+
+    put(conn, first_run, 2, {"H2": 1})  # the chemist corrects the first run's result
+    [outcome] = work_learn_jobs(conn, the_learner)
+
+    assert outcome.status == "completed" and outcome.undone_exactly is False
+    assert get_item(conn, lesson.memory_id).status == "archived"  # what the first run added is taken back
+    labs = [i for i in active(conn) if i.kind == "lab_result"]
+    assert sorted(i.polarity for i in labs) == ["avoid", "prefer"]  # its new result, and the second run's
+    delta = memory_deltas.get_delta(conn, outcome.delta_id)
+    memory_changes.rollback(conn, outcome.delta_id, 99.0)  # and the compensation itself can be undone
+    assert get_item(conn, lesson.memory_id).status == "active"
+    assert delta.ops[0]["op"] == "update"

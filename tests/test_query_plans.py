@@ -31,9 +31,11 @@ SCAN_ALLOWED = {
 
 
 @pytest.fixture
-def populated(make_app, tmp_path):
-    """A database with every kind of row: finished and queued runs, events, evidence, feedback."""
-    app = make_app(C2XC_DRY_RUN_STEP_DELAY_S="0")
+def populated(make_app, tmp_path, fake_llm):
+    """A database with every kind of row: finished and queued runs, events, evidence, feedback,
+    lab memory and its deltas (memory search embeds through the fake server)."""
+    app = make_app(C2XC_DRY_RUN_STEP_DELAY_S="0", OPENAI_API_KEY="sk-plans", OPENAI_BASE_URL=fake_llm.base_url,
+                   C2XC_EMBEDDING_MODEL="fake-hash-64", C2XC_EMBEDDING_DIM="64")
     client = app.test_client()
     done = client.post(f"{API}/batches", json={"user_request": "plans", "dry_run": True, "n_runs": 2,
                                                 "recipes_per_run": 2}).get_json()
@@ -46,8 +48,9 @@ def populated(make_app, tmp_path):
     client.put(f"{API}/runs/{run_id}/feedback", json={
         "score": 7, "products": [{"product_id": p["product_id"], "value": 1} for p in products[:3]]})
     event_id = client.get(f"{API}/runs/{run_id}/events").get_json()["items"][0]["event_id"]
+    note = client.post(f"{API}/memories", json={"title": "plans", "content": "a note"}).get_json()
     ids = {"run_id": run_id, "batch_id": done["batch"]["batch_id"], "event_id": event_id,
-           "product_id": products[0]["product_id"]}
+           "product_id": products[0]["product_id"], "memory_id": note["memory"]["memory_id"]}
     return app, client, ids
 
 

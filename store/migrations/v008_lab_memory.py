@@ -55,7 +55,11 @@ STATEMENTS = (
         extra_json       TEXT NOT NULL
     )
     """,
+    # every filter of GET /memories walks an index in page order (newest first), never the table
     "CREATE INDEX memory_items_by_status ON memory_items (status, seq)",
+    "CREATE INDEX memory_items_by_kind ON memory_items (kind, seq)",
+    "CREATE INDEX memory_items_by_role ON memory_items (role, seq)",
+    "CREATE INDEX memory_items_by_polarity ON memory_items (polarity, seq)",
     "CREATE INDEX memory_items_by_source_run ON memory_items (source_run_id)",
     """
     CREATE TABLE memory_vectors (
@@ -84,9 +88,11 @@ STATEMENTS = (
     "CREATE UNIQUE INDEX memory_deltas_one_applied_learn_per_run ON memory_deltas (run_id)"
     " WHERE source = 'learn' AND status = 'applied'",
     "CREATE INDEX memory_deltas_by_run ON memory_deltas (run_id, seq)",
+    "CREATE INDEX memory_deltas_by_status ON memory_deltas (status, seq)",
     """
     CREATE TABLE memory_delta_ops (
         delta_id      TEXT NOT NULL REFERENCES memory_deltas(delta_id),
+        delta_seq     INTEGER NOT NULL,
         position      INTEGER NOT NULL CHECK (position >= 0),
         memory_id     TEXT NOT NULL REFERENCES memory_items(memory_id),
         op            TEXT NOT NULL CHECK (op IN ('add', 'update')),
@@ -98,7 +104,7 @@ STATEMENTS = (
         CHECK ((op = 'add') = (before_json IS NULL))
     )
     """,
-    "CREATE INDEX memory_delta_ops_by_memory ON memory_delta_ops (memory_id)",
+    "CREATE INDEX memory_delta_ops_by_memory ON memory_delta_ops (memory_id, delta_seq)",
     """
     CREATE TABLE learn_jobs (
         seq              INTEGER PRIMARY KEY,
