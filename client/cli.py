@@ -203,6 +203,19 @@ def _worker(api: Api, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _within(low: int, high: int):
+    """An argparse type: a whole number in low..high, the range the service accepts."""
+    def checked(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low}-{high}")
+        return value
+    return checked
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="c2xc", description="Submit, watch, read and cancel C2XC recipe runs.",
                                   epilog="The service's address: --url or C2XC_URL (default "
@@ -219,14 +232,14 @@ def parser() -> argparse.ArgumentParser:
 
     submit = command("submit", _submit, "create a batch of runs (safe to retry: one batch per command)")
     submit.add_argument("request", help="what the agent should look for, in English or Chinese")
-    submit.add_argument("--runs", type=int, default=1, help="independent runs (1-5)")
-    submit.add_argument("--recipes", type=int, default=1, help="recipes per run (1-3)")
+    submit.add_argument("--runs", type=_within(1, 5), default=1, help="independent runs (1-5)")
+    submit.add_argument("--recipes", type=_within(1, 3), default=1, help="recipes per run (1-3)")
     submit.add_argument("--dry-run", action="store_true", help="no LLM or knowledge base: placeholder recipes")
     submit.add_argument("--wait", action="store_true", help="follow the runs until all end; exit 0 if all completed")
     runs = command("runs", _runs, "list runs: newest batches first; queued and running ones in queue order")
     runs.add_argument("--status", choices=["queued", "running", "completed", "failed", "canceled"])
     runs.add_argument("--batch", help="only this batch's runs")
-    runs.add_argument("--limit", type=int, default=50)
+    runs.add_argument("--limit", type=_within(1, 10_000), default=50)
     command("show", _show, "a run: status, times, error, recipes with their citations").add_argument("run")
     watch = command("watch", _watch, "follow a run's trace live, one line per event, until it ends")
     watch.add_argument("run")

@@ -6,6 +6,7 @@ import os
 import time
 import uuid
 from typing import Any, Iterator
+from urllib.parse import urlsplit
 
 import requests
 
@@ -37,10 +38,25 @@ class Unreachable(ClientError):
     exit_code = EXIT_UNREACHABLE
 
 
+class UsageError(ClientError):
+    exit_code = EXIT_USAGE
+
+
+def service_url(url: str | None) -> str:
+    """The API's base URL from ``--url``/``C2XC_URL``; a value that is not an http(s) URL is a
+    usage error said in one line (``127.0.0.1:8000`` would otherwise be read as a scheme)."""
+    given = (url or os.environ.get("C2XC_URL") or DEFAULT_URL).strip().rstrip("/")
+    parts = urlsplit(given)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        source = "--url" if url else "C2XC_URL"
+        raise UsageError(f"{source}={given!r} is not a service address; write it with its scheme, "
+                         f"e.g. http://{given.split('://')[-1] or '127.0.0.1:8000'}")
+    return given if given.endswith("/api/v1") else f"{given}/api/v1"
+
+
 class Api:
     def __init__(self, url: str | None = None, token: str | None = None, timeout: float = 30):
-        base = (url or os.environ.get("C2XC_URL") or DEFAULT_URL).rstrip("/")
-        self.base = base if base.endswith("/api/v1") else f"{base}/api/v1"
+        self.base = service_url(url)
         self.timeout = timeout
         self.session = requests.Session()
         token = token if token is not None else os.environ.get("C2XC_API_TOKEN")

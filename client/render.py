@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 out = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+IDS = {"run", "batch", "memory", "delta", "job"}
 KEEP_WHOLE = {"run", "batch", "created", "alias", "source", "status", "#", "M1", "M2", "ratio", "took"}
 STATUS_STYLE = {"completed": "green", "failed": "red", "canceled": "yellow", "running": "cyan",
                 "queued": "bright_black"}
@@ -48,8 +49,11 @@ def table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[Any
             print("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in row))
         return
     grid = Table(title=title, title_justify="left", header_style="bold")
-    for column in columns:  # ids and times whole; long text folds
-        grid.add_column(column, overflow="fold", no_wrap=column in KEEP_WHOLE)
+    for index, column in enumerate(columns):  # ids and times whole; long text folds
+        # an id is never cut, however narrow the terminal: it is what a reader pastes into the
+        # next command; the other columns give way
+        widest = max([len(column)] + [len(row[index]) for row in rows]) if column in IDS else None
+        grid.add_column(column, overflow="fold", no_wrap=column in KEEP_WHOLE, min_width=widest)
     for row in rows:
         grid.add_row(*row)
     out.print(grid)

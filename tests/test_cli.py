@@ -124,3 +124,36 @@ def test_the_token_comes_from_the_environment(tmp_path):
         refused = c2xc(guarded, "worker", url=url)
         assert refused.returncode == 5 and "unauthenticated" in refused.stderr and token not in refused.stderr
         assert c2xc(guarded, "worker", url=url, env={"C2XC_API_TOKEN": token}).returncode == 0
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8000", "localhost", "ftp://127.0.0.1:8000", "http://"])
+def test_an_address_without_its_scheme_is_a_one_line_usage_error(svc, url):
+    done = c2xc(svc, "runs", url=url)
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert "http://" in done.stderr
+
+
+@pytest.mark.parametrize("args", [["--runs", "6"], ["--runs", "0"], ["--recipes", "4"], ["--runs", "two"]])
+def test_values_the_service_would_refuse_are_refused_by_the_client(svc, args):
+    before = svc.get("/batches", params={"limit": 200}).json()["items"]
+    done = c2xc(svc, "submit", "out of range", "--dry-run", *args)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert svc.get("/batches", params={"limit": 200}).json()["items"] == before
+
+
+def test_run_ids_are_never_cut_in_an_80_column_terminal(svc, monkeypatch, capsys):
+    from rich.console import Console
+
+    from client import cli, render
+    monkeypatch.setenv("C2XC_URL", svc.base_url.rsplit("/api/v1", 1)[0])
+    batch = svc.create_batch(n_runs=2, user_request="a request long enough to fold " * 3)
+    svc.wait_batch_finished(batch["batch"]["batch_id"])
+    narrow = Console(width=80, force_terminal=True, color_system=None)
+    monkeypatch.setattr(render, "out", narrow)
+    with narrow.capture() as captured:
+        assert cli.main(["runs", "--limit", "5"]) == 0
+    text = captured.get()
+    for run in batch["runs"]:
+        assert run["run_id"] in text, text
+    assert max(len(line) for line in text.splitlines()) <= 80
