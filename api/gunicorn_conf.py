@@ -15,11 +15,33 @@ in-flight requests get ``graceful_timeout`` to finish.
 Values come from :func:`core.settings.load_web_settings`, so a bad one stops
 gunicorn with one clear line before it binds.
 """
+import ctypes
+import ctypes.util
 import signal
 import sys
 
+from core.env import env_int
 from core.errors import ConfigError
 from core.settings import exposure, load_auth_settings, load_web_settings
+
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+def _bound_malloc_arenas() -> None:
+    """At most ``C2XC_MALLOC_ARENA_MAX`` (default 2) malloc arenas per process; 0: glibc's default.
+
+    glibc gives threads their own arenas, up to 8 per core; a gthread worker's 40 threads
+    took 15 arenas each holding freed memory the others cannot reuse, and the API workers'
+    memory crept up (docs/RELIABILITY.md, bench/malloc_arenas.py). Set here, in the master
+    before it forks, so every worker inherits it whatever started gunicorn.
+    """
+    limit = env_int("C2XC_MALLOC_ARENA_MAX", 2)
+    libc_name = ctypes.util.find_library("c")
+    if limit and libc_name:
+        try:
+            ctypes.CDLL(libc_name).mallopt(M_ARENA_MAX, limit)
+        except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to bound
+            pass
 
 try:
     _web = load_web_settings()
@@ -33,6 +55,7 @@ if _refusal:
 if _warning:  # said at every start, not once
     print(f"c2xc-api: WARNING: {_warning}", file=sys.stderr, flush=True)
 
+_bound_malloc_arenas()
 bind = f"{_web.host}:{_web.port}"
 workers = _web.workers
 worker_class = "gthread"

@@ -4,7 +4,8 @@
 
 Starts the real service (gunicorn, 2 gthread workers × 40 threads, and the
 worker) twice on one database — once with glibc's default arena limit (8 ×
-cores), once with ``MALLOC_ARENA_MAX=2`` — and drives the same read-heavy
+cores), once with ``C2XC_MALLOC_ARENA_MAX=2`` (the service's default, applied by
+``api/gunicorn_conf.py``) — and drives the same read-heavy
 load from ``--clients`` concurrent clients (pages of runs, events with
 payloads, evidence, outputs), sampling each API worker's RSS and its malloc
 arenas: glibc maps each non-main arena as a heap aligned to 64 MiB, so the
@@ -69,8 +70,7 @@ def load(svc: ServiceProcesses, run_ids: list[str], stop: threading.Event, count
 
 def measure(arena_max: str | None, seconds: float, clients: int, workdir: Path) -> dict:
     env = {"C2XC_DRY_RUN_STEP_DELAY_S": "0", "C2XC_LOG_LEVEL": "WARNING"}
-    if arena_max:
-        env["MALLOC_ARENA_MAX"] = arena_max
+    env["C2XC_MALLOC_ARENA_MAX"] = arena_max  # api/gunicorn_conf.py applies it (0: glibc's default)
     svc = ServiceProcesses(workdir, env)
     try:
         svc.start_api()
@@ -99,7 +99,7 @@ def measure(arena_max: str | None, seconds: float, clients: int, workdir: Path) 
             t.join()
         svc.stop(worker)
         first, last = samples[1], samples[-1]
-        return {"MALLOC_ARENA_MAX": arena_max or "default (8 x cores)", "requests": sum(counter),
+        return {"C2XC_MALLOC_ARENA_MAX": arena_max if arena_max != "0" else "0 (glibc default: 8 x cores)", "requests": sum(counter),
                 "rss_mb_after_10s": first["rss_mb"], "rss_mb_end": last["rss_mb"],
                 "arenas_end": last["arenas"], "arena_mb_end": last["arena_mb"],
                 "rss_growth_mb_median": round(statistics.median(
@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--clients", type=int, default=40)
     args = parser.parse_args()
-    for arena_max in (None, "2"):
+    for arena_max in ("0", "2"):
         with tempfile.TemporaryDirectory() as tmp:
             print(json.dumps(measure(arena_max, args.seconds, args.clients, Path(tmp))), flush=True)
 

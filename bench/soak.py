@@ -213,6 +213,8 @@ def main() -> None:
     parser.add_argument("--kill-every", type=float, default=180)
     parser.add_argument("--warmup-minutes", type=float, default=3)
     parser.add_argument("--plot", default="docs/soak.png")
+    parser.add_argument("--samples-file", help="rewrite the samples so far to this JSON file every 10 s "
+                                               "(a long soak can be read while it runs)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=os.getcwd()) as tmp:
         svc = ServiceProcesses(Path(tmp), {"C2XC_DRY_RUN_STEP_DELAY_S": "0.05", "C2XC_LOG_LEVEL": "WARNING",
@@ -230,6 +232,8 @@ def main() -> None:
             while time.monotonic() - started < args.minutes * 60:
                 time.sleep(10)
                 samples.append(_sample(svc, worker, started))
+                if args.samples_file:
+                    Path(args.samples_file).write_text(json.dumps({"samples": samples, "kills": kills}))
                 if time.monotonic() >= next_kill:
                     worker.send_signal(signal.SIGKILL)
                     worker.wait(10)
