@@ -108,3 +108,26 @@ def test_the_worker_preflight_refuses_a_kb_built_with_another_dimension(env, pap
     reply = client.post("/api/v1/batches", json={"user_request": "x"})
     assert reply.status_code == 503
     assert "dimension 64" in reply.get_json()["error"]["details"]["reasons"]["LIGHTRAG_KB_PRINCIPLES_DIR"]
+
+
+def test_without_a_key_build_and_search_say_what_is_missing_in_one_line_and_lock_nothing(env, papers, tmp_path):
+    no_key = {k: v for k, v in env.items() if k != "OPENAI_API_KEY"}
+    out = tmp_path / "kb"
+    for args in (("build", papers, "--kb", "kb_principles", "--out", out),
+                 ("search", out, "copper"), ("search", out, "copper", "--mode", "naive")):
+        done = kb(no_key, *args, check=False)
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr + done.stdout
+        assert len(done.stderr.strip().splitlines()) == 1 and "OPENAI_API_KEY is not set" in done.stderr
+    assert not (out / "c2xc_kb.json").exists() or "embedding" not in json.loads((out / "c2xc_kb.json").read_text())
+
+
+def test_a_build_that_stored_nothing_does_not_bind_the_folder_to_its_embedding(env, papers, tmp_path):
+    out = tmp_path / "kb"
+    down = {**env, "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "C2XC_EMBEDDING_MODEL": "never-used",
+            "C2XC_LLM_MAX_RETRIES": "0", "C2XC_LLM_TIMEOUT_S": "2"}
+    failed = kb(down, "build", papers, "--kb", "kb_principles", "--out", out, check=False)
+    assert failed.returncode == 1  # every document failed: reported, nothing stored
+    assert "embedding" not in json.loads((out / "c2xc_kb.json").read_text())
+    kb(env, "build", papers, "--kb", "kb_principles", "--out", out)  # the real embedding is accepted
+    assert json.loads((out / "c2xc_kb.json").read_text())["embedding"]["model"] == "fake-hash-64"

@@ -75,8 +75,7 @@ async def _build(source: Path, working_dir: Path, kb: str, settings: RunSettings
         raise ValueError(f"{working_dir} was built with embedding {built}; configured {wanted}. "
                          "Use a new --out directory or the original embedding model.")
     documents_meta: dict = metadata.setdefault("documents", {})
-    metadata.update(kb=kb, embedding=wanted, chunk_token_size=chunk_tokens,
-                    tokenizer=TOKENIZER_NAME)
+    metadata.update(kb=kb, chunk_token_size=chunk_tokens, tokenizer=TOKENIZER_NAME)
     embed = openai_embedder(settings)
     rag = lightrag_workspace(str(working_dir), label=kb, embed=embed,
                              embedding_dim=settings.embedding_dim,
@@ -97,15 +96,24 @@ async def _build(source: Path, working_dir: Path, kb: str, settings: RunSettings
             await _ingest(rag, document, documents_meta, report)
             metadata["sources"] = {p: {"doi": m.get("doi")} for p, m in documents_meta.items()
                                    if m.get("doi")}
+            _record_embedding(metadata, documents_meta, wanted)
             kb_folder.write_metadata(working_dir, metadata)
         progress(len(paths), len(paths), report.chunks, time.monotonic() - started, "")
     finally:
         await rag.finalize_storages()
         await embed.aclose()
     metadata["built_at"] = time.time()
+    _record_embedding(metadata, documents_meta, wanted)
     kb_folder.write_metadata(working_dir, metadata)
 
     return report
+
+
+def _record_embedding(metadata: dict, documents_meta: dict, wanted: dict) -> None:
+    """The folder is bound to an embedding only once a document was stored with it: a build
+    that stored nothing (no key, endpoint down) must not refuse the next one's embedding."""
+    if any(m.get("status") == "processed" for m in documents_meta.values()):
+        metadata["embedding"] = wanted
 
 
 async def _ingest(rag, document: SourceDocument, documents_meta: dict, report: BuildReport) -> None:

@@ -16,6 +16,8 @@ import logging
 import sys
 from pathlib import Path
 
+import openai
+
 from core import kb_folder
 from core.errors import ConfigError, KbError
 from core.settings import load_run_settings
@@ -126,6 +128,21 @@ def search(working_dir: Path, query: str, top_k: int, settings, mode: str = "mix
                        for c in found.chunks]}
 
 
+def configuration_problems(settings, command: str, mode: str = "mix", keywords=None) -> list[str]:
+    """What the command needs from the configuration and does not have, checked before any work
+    (LightRAG would otherwise fail document by document, each with a traceback)."""
+    problems = []
+    if not settings.api_key:
+        problems.append(f"{settings.llm_api_key_env} is not set (the embedding endpoint "
+                        f"{settings.embedding_base_url} needs it"
+                        + (", and so does the LLM that extracts entities)" if command == "build" else ")"))
+    if not settings.embedding_model:
+        problems.append("C2XC_EMBEDDING_MODEL is not set")
+    if (command == "build" or (mode != "naive" and not keywords)) and not settings.llm_model:
+        problems.append("C2XC_LLM_MODEL is not set")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="c2xc-kb", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -147,8 +164,17 @@ def main(argv: list[str] | None = None) -> int:
                    "without it the graph modes ask the configured LLM, as the agent's run would")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    keywords = ({"low_level": [k.strip() for k in args.keywords.split(",") if k.strip()]}
+                if getattr(args, "keywords", None) else None)
     try:
         settings = load_run_settings()
+        if args.command != "inspect":
+            problems = configuration_problems(settings, args.command, getattr(args, "mode", "mix"),
+                                              keywords)
+            if problems:
+                print(f"c2xc-kb {args.command}: cannot start: {'; '.join(problems)} "
+                      "(set them in the environment or .env; see .env.example)", file=sys.stderr)
+                return 2
         if args.command == "build":
             if not args.source.is_dir():
                 parser.error(f"{args.source} is not a directory")
@@ -159,8 +185,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "inspect":
             print(json.dumps(inspect(args.working_dir, settings), indent=2))
             return 0
-        keywords = ({"low_level": [k.strip() for k in args.keywords.split(",") if k.strip()]}
-                    if args.keywords else None)
         print(json.dumps(search(args.working_dir, args.query, args.top_k, settings,
                                 mode=args.mode, keywords=keywords), indent=2, ensure_ascii=False))
         return 0
@@ -170,4 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, ValueError) as exc:
         print(f"c2xc-kb: {exc}", file=sys.stderr)
         return 2
+    except openai.OpenAIError as exc:  # an endpoint that refuses or is down: one line, no traceback
+        print(f"c2xc-kb {args.command}: the endpoint failed: {type(exc).__name__}: {str(exc)[:300]}",
+              file=sys.stderr)
+        return 1
 
