@@ -14,10 +14,14 @@ $(BIN)/python:
 
 # Compiled message catalogues (English/Chinese) for the web interface.
 translations: $(BIN)/python
-	$(BIN)/python -m babel.messages.frontend compile --statistics -d api/web/translations
+	@$(BIN)/python -m babel.messages.frontend --quiet compile -d api/web/translations
+
+# Quiet: an editable install warns that folders named like the packages take precedence in
+# imports — here they are the packages themselves, so the warning says nothing new.
+PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet
 
 setup-run: $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[run]"
+	$(PIP_INSTALL) -e ".[run]"
 	$(MAKE) --no-print-directory translations
 
 # Debian's Chromium + ChromeDriver for the browser tests, installed when missing and allowed.
@@ -25,7 +29,7 @@ browser:
 	@sh tools/install_browser.sh
 
 setup-test: $(BIN)/python browser
-	$(BIN)/pip install --quiet -e ".[run,test]"
+	$(PIP_INSTALL) -e ".[run,test]"
 	$(MAKE) --no-print-directory translations
 
 run: setup-run
