@@ -100,6 +100,8 @@ def reasoning_tree(events: Iterable[Event], run_status: str,
         for node in tree.nodes.values():
             if node["status"] == "working":
                 node["status"] = "stopped"
+            elif node["status"] == "done" and node["depth"] == 0 and run_status != "completed":
+                node["status"] = "rejected"  # it answered, but the answer never became recipes
     return {"nodes": list(tree.nodes.values()),
             "recipes": _who_argued(tree.nodes, recipes or [])}
 

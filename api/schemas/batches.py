@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.schemas.common import MAX_USER_REQUEST_CHARS, PageArgsSchema, StrictSchema, list_schema, not_blank
+from api.schemas.common import MAX_USER_REQUEST_CHARS, PageArgsSchema, StrictSchema, bounded_text, list_schema
 from store.status import BATCH_STATUSES
 
 # --- batches ------------------------------------------------------------------
@@ -17,8 +17,7 @@ class OverridesSchema(StrictSchema):
 
 
 class BatchCreateSchema(StrictSchema):
-    user_request = fields.String(required=True, validate=[
-        validate.Length(1, MAX_USER_REQUEST_CHARS), not_blank])
+    user_request = fields.String(required=True, validate=bounded_text(MAX_USER_REQUEST_CHARS))
     n_runs = fields.Integer(load_default=1, strict=True, validate=validate.Range(1, 5))
     recipes_per_run = fields.Integer(load_default=1, strict=True, validate=validate.Range(1, 3))
     temperature = fields.Float(load_default=0.7, validate=validate.Range(0, 2))

@@ -80,6 +80,18 @@ def no_control_characters(value: str) -> bool:
     return True
 
 
+def bounded_text(max_chars: int):
+    """Non-blank and at most ``max_chars``, said in one message (a blank "" used to get both
+    "Length must be between 1 and …" and "must not be blank")."""
+    def check(value: str) -> bool:
+        if not value.strip():
+            raise ma.ValidationError("must not be blank")
+        if len(value) > max_chars:
+            raise ma.ValidationError(f"must be at most {max_chars:,} characters (got {len(value):,})")
+        return True
+    return check
+
+
 def visible_name(value: str) -> bool:
     """Blank is blank however it is spelled: spaces of any kind, zero-width characters."""
     if not display_name(value):

@@ -6,7 +6,7 @@ import re
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.schemas.common import (STATUS_VALUES, PageArgsSchema, StrictSchema, list_schema,
+from api.schemas.common import (STATUS_VALUES, PageArgsSchema, StrictSchema, bounded_text, list_schema,
                                 no_control_characters, not_blank)
 
 KINDS = ("lab_result", "lesson", "note")
@@ -26,13 +26,12 @@ def _no_run_local_alias(value: str) -> bool:
 
 
 def _title(**extra):
-    return fields.String(validate=[validate.Length(1, MAX_TITLE), not_blank, no_control_characters,
-                                   _no_run_local_alias], **extra)
+    return fields.String(validate=[bounded_text(MAX_TITLE), no_control_characters, _no_run_local_alias],
+                         **extra)
 
 
 def _content(**extra):
-    return fields.String(validate=[validate.Length(1, MAX_CONTENT), not_blank,
-                                   _no_run_local_alias], **extra)
+    return fields.String(validate=[bounded_text(MAX_CONTENT), _no_run_local_alias], **extra)
 
 
 class MemoryItemSchema(ma.Schema):

@@ -124,7 +124,8 @@ class ReasoningNodeSchema(ma.Schema):
     role = fields.String(allow_none=True, required=True)
     task = fields.Raw(allow_none=True)
     status = fields.String(required=True, metadata={
-        "description": "working | done | stopped (the run ended before the node concluded)"})
+        "description": "working | done | stopped (the run ended before the node concluded) | "
+                       "rejected (the orchestrator answered, but the answer failed the checks: the run failed)"})
     think = fields.String(allow_none=True)
     plan = fields.List(fields.Dict(), required=True, metadata={"description": "what remains"})
     plan_revisions = fields.List(fields.Nested(PlanRevisionSchema), required=True)

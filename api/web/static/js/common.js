@@ -174,19 +174,25 @@ export function showRequestError(error, { panel, fieldPrefix = "" }) {
     const slot = document.getElementById(`${fieldPrefix}${name}-error`);
     const input = document.getElementById(`${fieldPrefix}${name}`);
     if (slot) {
-      slot.textContent = [].concat(messages).join(" ");
+      clear(slot).append(...[...new Set([].concat(messages))].map((m) =>
+        h("span", { class: "line", text: strings[`validation.${m}`] ? t(`validation.${m}`) : m })));
       slot.hidden = false;
       placed += 1;
       if (input) input.setAttribute("aria-invalid", "true");
     }
   }
-  panel.append(h("p", {}, h("strong", { text: `${error.code}: ` }), error.message || ""));
+  // a person reads what to do, not the machine code (the code stays in the API's answer)
+  panel.append(h("p", {}, placed ? t("error.fix_fields")
+    : (strings[`error.code.${error.code}`] ? t(`error.code.${error.code}`) : error.message || error.code)));
+  if (!placed && error.message && strings[`error.code.${error.code}`]) {
+    panel.append(h("p", { class: "muted", text: error.message }));
+  }
   if (placed === 0 && Object.keys(fields).length) {
     panel.append(h("pre", { class: "chunk", text: JSON.stringify(fields, null, 2) }));
   }
 }
 
-function hintFor(name) {
+export function hintFor(name) {
   if (name.startsWith("LIGHTRAG_KB_")) return t("preflight.hint_kb", { name });
   if (name.startsWith("python_package:")) return t("preflight.hint_package");
   if (name.endsWith("_MODEL")) return t("preflight.hint_model", { name });

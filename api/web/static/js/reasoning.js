@@ -52,9 +52,11 @@ function nodeView(node, byId, citedText) {
       h("ul", {}, (repair.problems || []).map((p) => h("li", { text: p })))));
   }
   if (node.result) {
-    body.push(section(t("reasoning.conclusion"), node.role === "orchestrator"
-      ? h("p", { class: "muted", text: t("reasoning.final_answer") })
-      : h("p", { class: "prose" }, citedText(node.result))));
+    const rejected = node.role === "orchestrator" && node.status === "rejected";
+    body.push(section(rejected ? t("reasoning.answer_rejected") : t("reasoning.conclusion"),
+      node.role === "orchestrator" && !rejected
+        ? h("p", { class: "muted", text: t("reasoning.final_answer") })
+        : h("p", { class: "prose" }, citedText(node.result))));
   }
   const children = node.children.map((id) => byId.get(id)).filter(Boolean);
   if (children.length) {

@@ -1,5 +1,5 @@
 // System: is a worker alive, the queue, whether normal runs can start, KBs, configuration.
-import { api, clear, every, h, t } from "./common.js";
+import { api, clear, every, h, hintFor, lang, t } from "./common.js";
 
 function facts(target, pairs) {
   clear(target).append(...pairs.flatMap(([label, value, attrs]) =>
@@ -35,7 +35,9 @@ function renderConfig(config) {
     text: config.normal_runs.ready ? t("system.normal_ready") : t("system.normal_blocked") }));
   const missing = clear(document.getElementById("missing-list"));
   for (const [name, reason] of Object.entries(config.normal_runs.missing)) {
-    missing.append(h("li", {}, h("code", { text: name }), ` — ${reason}`));
+    // the hint in the reader's language; the service's own reason (English) only in English
+    missing.append(h("li", {}, h("code", { text: name }), " — ", hintFor(name),
+      lang === "en" ? h("span", { class: "hint", text: ` (${reason})` }) : null));
   }
   facts(document.getElementById("versions"), [
     [t("system.version_service"), config.versions.service], [t("system.version_api"), config.versions.api],
