@@ -11,7 +11,7 @@ import argparse
 import sys
 import time
 
-from client import memory_commands, render
+from client import export_command, memory_commands, render
 from client.http import (
     EXIT_OK,
     EXIT_RUN_NOT_COMPLETED,
@@ -254,6 +254,7 @@ def parser() -> argparse.ArgumentParser:
     cancel.add_argument("--reason")
     command("output", _output, "a run's final output (recipes, citations)").add_argument("run")
     command("worker", _worker, "is the worker alive, how long is the queue")
+    export_command.add_command(command)
     memory_commands.add_commands(commands, command)
     return top
 

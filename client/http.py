@@ -73,6 +73,10 @@ class Api:
             raise Unreachable(f"the service at {self.base} did not answer within {self.timeout:.0f} s",
                               "unreachable") from None
 
+    def stream_get(self, path: str, params: dict) -> requests.Response:
+        """A GET whose body is read as it arrives (downloads); check it with ``raise_for_error``."""
+        return self._send("GET", path, params=params, stream=True)
+
     def request(self, method: str, path: str, **kwargs) -> Any:
         reply = self._send(method, path, **kwargs)
         if reply.ok:
@@ -128,6 +132,11 @@ class Api:
             # unless the run goes on, then resume after the last event seen
             if self.get(f"/runs/{run_id}")["status"] in TERMINAL:
                 return
+
+
+def raise_for_error(reply: requests.Response) -> None:
+    if not reply.ok:
+        _raise_error(reply)
 
 
 def _raise_error(reply: requests.Response) -> None:

@@ -71,13 +71,25 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+TRIGRAM = 3  # the shortest text the trigram index can find
+
+
+def _phrase(text: str) -> str:
+    """An FTS5 phrase matching ``text`` literally (quotes doubled: no query syntax leaks in)."""
+    return '"' + text.replace('"', '""') + '"'
+
+
 def list_batches(conn: sqlite3.Connection, *, status: str | None, q: str | None,
                  limit: int, cursor: str | None) -> tuple[list[Batch], str | None, bool]:
-    """Newest first; ``q`` is a case-insensitive substring of ``user_request``."""
+    """Newest first; ``q`` is a case-insensitive substring of ``user_request``: of three or more
+    characters, found in the trigram index (v10); shorter, by walking the requests."""
+    indexed = q is not None and len(q) >= TRIGRAM
     clause, params = where([
         ("seq < ?", decode_cursor(CURSOR_KIND, cursor) if cursor else None),
-        ("status = ?", status),
-        ("user_request LIKE ? ESCAPE '\\'", _like_pattern(q) if q else None),
+        ("+status = ?" if indexed else "status = ?", status),
+        ("seq IN (SELECT rowid FROM batches_fts WHERE batches_fts MATCH ?)",
+         _phrase(q) if indexed else None),
+        ("user_request LIKE ? ESCAPE '\\'", _like_pattern(q) if q and not indexed else None),
     ])
     rows = conn.execute(f"SELECT * FROM batches {clause} ORDER BY seq DESC LIMIT ?",
                         (*params, limit + 1)).fetchall()

@@ -118,6 +118,7 @@ def get_feedback(conn: sqlite3.Connection, run_id: str) -> Feedback:
 class ExportedRun:
     batch_id: str
     batch_created_at: float
+    user_request: str
     run_id: str
     run_index: int
     finished_at: float
@@ -129,24 +130,28 @@ class ExportedRun:
 
 
 def export_products(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    """(product id, name) of every product, in catalogue order: the export's columns."""
-    return [(r["product_id"], r["name"])
-            for r in conn.execute("SELECT product_id, name FROM products ORDER BY seq")]
+    """(product id, name) of every product a chemist may meet in the export, in catalogue
+    order: the active ones and the archived ones some feedback used (an archived product
+    nobody measured would only be an empty column)."""
+    return [(r["product_id"], r["name"]) for r in conn.execute(
+        "SELECT product_id, name FROM products WHERE status = 'active' OR EXISTS (SELECT 1"
+        " FROM feedback_products fp WHERE fp.product_id = products.product_id) ORDER BY seq")]
 
 
-def export_rows(conn: sqlite3.Connection) -> Iterator[ExportedRun]:
-    """Every completed run, oldest first, a page of ``EXPORT_PAGE`` at a time (no transaction
-    is held between pages: a long download never pins the WAL)."""
+def export_rows(conn: sqlite3.Connection, batch_id: str | None = None) -> Iterator[ExportedRun]:
+    """Every completed run (of ``batch_id``, if given), oldest first, a page of ``EXPORT_PAGE``
+    at a time (no transaction is held between pages: a long download never pins the WAL)."""
     after = 0
+    only_batch = "AND r.batch_id = ? " if batch_id else ""
     while True:
         rows = conn.execute(
             "SELECT r.seq, r.run_id, r.run_index, r.finished_at, r.batch_id, b.created_at AS"
-            " batch_created_at, b.dry_run, o.recipes_json, f.score, f.recipe_index"
+            " batch_created_at, b.user_request, b.dry_run, o.recipes_json, f.score, f.recipe_index"
             " FROM runs r JOIN batches b ON b.batch_id = r.batch_id"
             " JOIN run_outputs o ON o.run_id = r.run_id"
             " LEFT JOIN run_feedback f ON f.run_id = r.run_id"
-            " WHERE r.status = ? AND r.seq > ? ORDER BY r.seq LIMIT ?",
-            (st.COMPLETED, after, EXPORT_PAGE)).fetchall()
+            f" WHERE r.status = ? {only_batch}AND r.seq > ? ORDER BY r.seq LIMIT ?",
+            (st.COMPLETED, *([batch_id] if batch_id else []), after, EXPORT_PAGE)).fetchall()
         if not rows:
             return
         ids = [row["run_id"] for row in rows]
@@ -156,6 +161,7 @@ def export_rows(conn: sqlite3.Connection) -> Iterator[ExportedRun]:
             parts.setdefault(p["run_id"], {})[p["product_id"]] = p["fraction"]
         for row in rows:
             yield ExportedRun(batch_id=row["batch_id"], batch_created_at=row["batch_created_at"],
+                              user_request=row["user_request"],
                               run_id=row["run_id"], run_index=row["run_index"],
                               finished_at=row["finished_at"], dry_run=bool(row["dry_run"]),
                               recipes=json.loads(row["recipes_json"]).get("recipes", []),

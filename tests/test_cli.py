@@ -157,3 +157,17 @@ def test_run_ids_are_never_cut_in_an_80_column_terminal(svc, monkeypatch, capsys
     for run in batch["runs"]:
         assert run["run_id"] in text, text
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_export_writes_the_csv_for_a_batch_or_everything(svc, tmp_path):
+    batch = svc.create_batch(n_runs=1, recipes_per_run=2, user_request="export me")
+    svc.wait_batch_finished(batch["batch"]["batch_id"])
+    target = tmp_path / "one.csv"
+    done = c2xc(svc, "export", "--batch", batch["batch"]["batch_id"], "-o", str(target), "--excel")
+    assert done.returncode == 0, done.stderr
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and len(data.decode("utf-8-sig").splitlines()) == 3
+    everything = c2xc(svc, "export", "--format", "jsonl")
+    assert everything.returncode == 0 and len(everything.stdout.splitlines()) >= 2
+    assert c2xc(svc, "export", "--batch", "batch_nope").returncode == 3
+    assert c2xc(svc, "export", "--format", "jsonl", "--excel").returncode == 2

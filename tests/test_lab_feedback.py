@@ -235,13 +235,39 @@ def test_the_export_has_a_row_per_recipe_and_a_fraction_column_per_product(clien
     assert len(rows) == 6 and [r["rank"] for r in rows[:2]] == ["1", "2"]
     assert list(rows[0])[-2:] == ["fraction_CO", "fraction_=H2"]
     made = [r for r in rows if r["run_id"] == run_ids[1]]
+    # the lab's numbers sit on the recipe it made, not on its neighbour
     assert [(r["made_in_lab"], r["feedback_score"], r["fraction_CO"]) for r in made] == [
-        ("False", "9.0", "0.5"), ("True", "9.0", "0.5")]
+        ("False", "", ""), ("True", "9.0", "0.5")]
     assert rows[0]["canonical_smiles"] == "NCC(=O)O" and rows[0]["feedback_score"] == ""
+    assert rows[0]["user_request"] == "bulk export"
+    assert rows[0]["batch_created_iso"].endswith("Z") and rows[0]["finished_iso"][:2] == "20"
     lines = client.get(f"{API}/export/recipes.csv?format=jsonl").get_data(as_text=True).splitlines()
     import json
     assert len(lines) == 6 and json.loads(lines[3])["fractions"] == {"CO": 0.5, "=H2": 0.5}
+    assert json.loads(lines[2])["fractions"] == {}
     assert error_of(client.get(f"{API}/export/recipes.csv?format=xlsx"), 422)
+
+
+def test_the_export_opens_cleanly_in_a_spreadsheet_and_per_batch(client, app_db):
+    import csv
+    import io
+    first, second = completed_runs(app_db, 1, recipes_per_run=1)[0], completed_runs(app_db, 1)[0]
+    co, unused = product(client, "C₂H₄ 乙烯"), product(client, "never measured")
+    retired = product(client, "retired after use")
+    client.put(f"{API}/runs/{first}/feedback", json={
+        "score": 5, "products": [{"product_id": co, "value": 2}, {"product_id": retired, "value": 2}]})
+    for product_id in (unused, retired):
+        client.put(f"{API}/products/{product_id}", json={"status": "archived"})
+    excel = client.get(f"{API}/export/recipes.csv?bom=true").get_data()
+    assert excel.startswith(b"\xef\xbb\xbf") and "乙烯".encode() in excel
+    assert not client.get(f"{API}/export/recipes.csv").get_data().startswith(b"\xef\xbb\xbf")
+    header = next(csv.reader(io.StringIO(excel.decode("utf-8-sig"))))
+    assert "fraction_retired after use" in header and "fraction_never measured" not in header
+    batch_of = lambda run_id: client.get(f"{API}/runs/{run_id}").get_json()["batch_id"]
+    one = client.get(f"{API}/export/recipes.csv?batch_id={batch_of(second)}")
+    assert {r["run_id"] for r in csv.DictReader(io.StringIO(one.get_data(as_text=True)))} == {second}
+    assert "recipes-batch_" in one.headers["Content-Disposition"]
+    assert error_of(client.get(f"{API}/export/recipes.csv?batch_id=batch_nope"), 404)
 
 
 def test_concurrent_puts_on_one_run_leave_one_feedback_the_last_one(service_factory):

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def svc(tmp_path_factory):
     browser_or_skip()
-    with running_service(tmp_path_factory.mktemp("ui-new-user"), {"C2XC_DRY_RUN_STEP_DELAY_S": "0"}) as procs:
+    with running_service(tmp_path_factory.mktemp("ui-new-user"), {"C2XC_DRY_RUN_STEP_DELAY_S": "0.3"}) as procs:
         procs.origin = procs.base_url.rsplit("/api/v1", 1)[0]
         yield procs
 
@@ -63,3 +63,74 @@ def test_a_failed_runs_reasoning_does_not_say_done_or_point_to_recipes(chrome, s
                           "node_id": "n1", "task": "Cu"})
     assert reasoning_tree([down, up], "failed", None)["nodes"][0]["status"] == "rejected"
     assert reasoning_tree([down, up], "completed", [])["nodes"][0]["status"] == "done"
+
+
+def test_export_links_on_the_runs_page_and_on_a_finished_batch(chrome, svc):
+    import requests
+    batch = svc.create_batch(user_request="exported with its request 乙烯", recipes_per_run=2)
+    svc.wait_batch_finished(batch["batch"]["batch_id"])
+    use_preferences(chrome, svc.origin, lang="en")
+    chrome.get(svc.origin + "/")
+    links = wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, ".export-links a"), message="export links")
+    excel = requests.get(links[1].get_attribute("href"), timeout=10)
+    assert excel.content.startswith(b"\xef\xbb\xbf") and "exported with its request 乙烯".encode() in excel.content
+    card_link = wait_for(chrome, lambda d: [a for a in d.find_elements(By.CSS_SELECTOR, ".batch a.small")
+                                            if batch["batch"]["batch_id"] in a.get_attribute("href")],
+                         message="the batch's export link")[0]
+    rows = requests.get(card_link.get_attribute("href"), timeout=10).content.decode("utf-8-sig").splitlines()
+    assert len(rows) == 1 + 2  # the header and the batch's two recipes, nothing else
+
+
+def test_a_batch_is_canceled_from_its_card_and_requests_are_searchable(chrome, svc):
+    use_preferences(chrome, svc.origin, lang="en")
+    chrome.get(svc.origin + "/")
+    svc.create_batch(user_request="a needle in the runs list", n_runs=3)
+    # cards are redrawn as their batch changes: find and press the button in one step
+    press = ("const card = [...document.querySelectorAll('.batch')].find(c => c.textContent.includes("
+             "'a needle in the runs list')); const b = card && card.querySelector('button.danger');"
+             " if (b) { setTimeout(() => b.click(), 0); return true; } return false;")
+    wait_for(chrome, lambda d: d.execute_script(press), message="the card's cancel button")
+    wait_for(chrome, lambda d: d.switch_to.alert, message="the confirmation").accept()
+    texts = "return [...document.querySelectorAll('.batch')].map(c => c.textContent);"
+    wait_for(chrome, lambda d: any("needle" in c and "canceled" in c for c in d.execute_script(texts)),
+             message="the batch canceled")
+    chrome.find_element(By.ID, "search").send_keys("needle in")
+    wait_for(chrome, lambda d: (found := d.execute_script(texts)) and all("needle in" in c for c in found),
+             message="only the match")
+    screenshot(chrome, "runs-search-light-en")
+
+
+def test_every_page_says_when_no_worker_is_alive_and_a_failed_run_shows_its_traceback(chrome, svc):
+    import time
+
+    from core import trace
+    from store import runs
+    from store.db import Database
+    from tests.store_helpers import queue_batch
+    use_preferences(chrome, svc.origin, lang="zh")
+    worker = svc.processes[1]
+    svc.stop(worker)
+    db = Database(svc.db_path)
+    conn = db.connection()
+    queue_batch(conn, 1, user_request="it will fail")
+    run_id = runs.claim_next_run(conn, "worker_gone", time.time()).run_id
+    runs.finish_run(conn, run_id=run_id, worker_id="worker_gone", now=time.time(), event=trace.RunFailed(
+        error_code="internal_error", message="ZeroDivisionError: division by zero",
+        details={"traceback": "Traceback (most recent call last):\n  File \"x.py\"\nZeroDivisionError"}))
+    db.close()
+    try:
+        chrome.get(f"{svc.origin}/runs/{run_id}")
+        banner = wait_for(chrome, lambda d: d.find_element(By.ID, "worker-banner").is_displayed()
+                          and d.find_element(By.ID, "worker-banner"), message="the banner")
+        assert "worker" in banner.text
+        panel = wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, "#run-error details"), message="traceback")[0]
+        panel.find_element(By.TAG_NAME, "summary").click()
+        assert "ZeroDivisionError" in panel.text
+        link = chrome.find_element(By.CSS_SELECTOR, "#run-error a")
+        assert "/events/evt_" in link.get_attribute("href")
+        screenshot(chrome, "run-failed-light-zh")
+    finally:
+        svc.start_worker()
+    chrome.get(svc.origin + "/system")
+    wait_for(chrome, lambda d: not d.find_element(By.ID, "worker-banner").is_displayed()
+             and "运行中" in d.find_element(By.ID, "worker-state").text, timeout=30, message="the worker back")

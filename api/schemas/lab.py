@@ -145,3 +145,8 @@ class FeedbackSchema(ma.Schema):
 class ExportArgsSchema(StrictSchema):
     format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "jsonl"]),
                            metadata={"description": "csv (default) or jsonl (one JSON object per line)"})
+    batch_id = fields.String(validate=validate.Length(1, 100),
+                             metadata={"description": "only this batch's runs"})
+    bom = fields.Boolean(load_default=False, metadata={
+        "description": "csv only: start with a UTF-8 byte-order mark, so Excel reads non-ASCII "
+                       "text (乙烯, Ä, µ) right"})

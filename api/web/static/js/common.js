@@ -153,6 +153,22 @@ function initChrome() {
 
 initChrome();
 
+/** A banner on every page while no worker is alive: queued runs would wait without a word. */
+async function watchWorker() {
+  const banner = document.getElementById("worker-banner");
+  if (!banner) return false;
+  const reply = await api("/system/worker");
+  if (reply.ok) {
+    banner.hidden = reply.data.worker.running;
+    banner.textContent = t("worker.down");
+  }
+  return true;
+}
+if (page.page !== "login") {
+  watchWorker();
+  every(10000, watchWorker);
+}
+
 /** Show every problem of a refused batch (422 fields, 503 missing settings) next to its cause. */
 export function showRequestError(error, { panel, fieldPrefix = "" }) {
   for (const old of document.querySelectorAll(".field-error")) { old.hidden = true; old.textContent = ""; }

@@ -39,14 +39,31 @@ function renderHead() {
     ...fact(t("run.id"), run.run_id, { class: "mono" }));
   const error = document.getElementById("run-error");
   error.hidden = !run.error;
-  if (run.error) {
-    clear(error).append(h("strong", { text: run.error.code }), ": ", run.error.message || "");
+  if (run.error && error.dataset.shown !== run.error.code) {
+    error.dataset.shown = run.error.code;
+    clear(error).append(h("p", {}, h("strong", { text: run.error.code }), ": ", run.error.message || ""));
+    showFailure(error);
   }
   const note = document.getElementById("run-cancel-note");
   note.hidden = !(run.cancel_requested && !TERMINAL.has(run.status));
   note.textContent = t("run.cancel_pending", { reason: run.cancel_reason || "—" });
   document.getElementById("cancel-run").hidden = TERMINAL.has(run.status) || run.cancel_requested;
   document.getElementById("rerun").hidden = !batch;
+}
+
+/** Under a failed run's error: its traceback when one was recorded, and the event itself. */
+async function showFailure(panel) {
+  const reply = await api(`/runs/${encodeURIComponent(runId)}/events?event_type=run_failed&include_payload=true&limit=1`);
+  const event = reply.ok && reply.data.items[0];
+  if (!event) return;
+  const traceback = event.payload && event.payload.traceback;
+  if (traceback) {
+    panel.append(h("details", {}, h("summary", { text: t("run.traceback") }),
+                   h("pre", { class: "chunk", text: traceback })));
+  }
+  panel.append(h("p", {}, h("a", { href: `${page.api}/runs/${encodeURIComponent(runId)}/events/${encodeURIComponent(event.event_id)}`,
+                                   text: t("run.failed_event") }), " ",
+                 h("span", { class: "mono muted", text: event.event_id })));
 }
 
 async function refreshRun() {

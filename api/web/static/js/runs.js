@@ -1,7 +1,7 @@
 // Runs (home page): create a batch, and watch batches and their runs without reloading.
 // Statuses are refreshed by conditional polling (ETag): an unchanged list costs a 304.
 import {
-  TERMINAL, ago, api, clear, confirmLlmCall, every, formatTime, h, newKey, showRequestError,
+  TERMINAL, ago, api, clear, confirmLlmCall, every, formatTime, h, newKey, page, showRequestError,
   statusBadge, t, toast,
 } from "./common.js";
 
@@ -13,6 +13,7 @@ const form = document.getElementById("batch-form");
 const list = document.getElementById("batch-list");
 const statusFilter = document.getElementById("status-filter");
 const showHidden = document.getElementById("show-hidden");
+const search = document.getElementById("search");
 const loadMore = document.getElementById("load-more");
 const formError = document.getElementById("form-error");
 
@@ -37,9 +38,21 @@ function runChip(run) {
     run.cancel_requested && !TERMINAL.has(run.status) ? h("span", { class: "tag", text: t("run.cancel_requested") }) : null));
 }
 
+async function cancelBatch(batch) {
+  if (!window.confirm(t("batch.cancel_confirm", { n: batch.n_runs }))) return;
+  const reply = await api(`/batches/${encodeURIComponent(batch.batch_id)}/cancel`,
+                          { method: "POST", body: { reason: t("batch.cancel_reason_ui") } });
+  if (!reply.ok) { toast(reply.error.message, "error"); return; }
+  toast(t("batch.cancel_done"));
+  state.runTags.delete(batch.batch_id);
+  await refreshRuns(batch);
+  await loadFirstPage(true);
+}
+
 function batchCard(batch) {
   const isHidden = hidden().has(batch.batch_id);
   const runs = state.runs.get(batch.batch_id) || [];
+  const cancelable = !TERMINAL.has(batch.status) && !runs.every((r) => r.cancel_requested || TERMINAL.has(r.status));
   return h("li", { class: `card batch${isHidden ? " is-hidden" : ""}`, dataset: { batchId: batch.batch_id } },
     h("div", { class: "batch-head" },
       statusBadge(batch.status),
@@ -48,7 +61,13 @@ function batchCard(batch) {
                   text: ago(batch.created_at) }),
       h("span", { class: "muted", text: t("batch.shape", { runs: batch.n_runs, recipes: batch.recipes_per_run }) }),
       h("button", { type: "button", class: "ghost small", onclick: () => setHidden(batch.batch_id, !isHidden),
-                    text: isHidden ? t("batch.unhide") : t("batch.hide") })),
+                    text: isHidden ? t("batch.unhide") : t("batch.hide") }),
+      cancelable ? h("button", { type: "button", class: "danger small", onclick: () => cancelBatch(batch),
+                                 text: t("batch.cancel") }) : null,
+      TERMINAL.has(batch.status) || batch.status === "running"
+        ? h("a", { class: "small", download: "", text: t("batch.export"),
+                   href: `${page.api}/export/recipes.csv?bom=true&batch_id=${encodeURIComponent(batch.batch_id)}` })
+        : null),
     h("p", { class: "request-text clamp", text: batch.user_request }),
     h("ol", { class: "run-chips", aria: { label: t("batch.runs") } }, runs.map(runChip)));
 }
@@ -93,6 +112,7 @@ async function refreshRuns(batch) {
 function listQuery(cursor) {
   const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (statusFilter.value) params.set("status", statusFilter.value);
+  if (search.value.trim()) params.set("q", search.value.trim());
   if (cursor) params.set("cursor", cursor);
   return `/batches?${params}`;
 }
@@ -173,6 +193,11 @@ async function submit(event) {
 
 form.addEventListener("submit", submit);
 statusFilter.addEventListener("change", () => loadFirstPage(true));
+let typing = null;
+search.addEventListener("input", () => {  // search as one types, once the typing pauses
+  clearTimeout(typing);
+  typing = setTimeout(() => { state.order = []; loadFirstPage(true); }, 300);
+});
 showHidden.addEventListener("change", render);
 loadMore.addEventListener("click", loadNextPage);
 await loadFirstPage(true);
