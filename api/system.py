@@ -10,6 +10,7 @@ from api.blueprint import Blueprint
 from api.context import conn, services
 from api.schemas import SystemConfigSchema, WorkerStatusSchema
 from core.kb_folder import folder_status
+from core.llm_providers import provider_for
 from core.preflight import missing_for_normal_run
 from store import learn_jobs, memory_items, migrations, workers
 from store.db import read_transaction
@@ -68,6 +69,7 @@ class SystemConfig(MethodView):
                          "db_schema": migrations.current_version(conn()),
                          "code_schema": migrations.LATEST_VERSION},
             "run": run.snapshot(), "llm_api_key_set": bool(run.api_key),
+            "llm_provider": getattr(provider_for(run.llm_base_url), "name", None),
             "normal_runs": {"ready": not missing, "missing": missing},
             "knowledge_bases": [folder_status(name, directory, run.embedding_model,
                                               run.embedding_dim)

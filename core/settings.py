@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from core.env import env_bool, env_float, env_int, env_str, redact_url
 from core.errors import ConfigError
 from core.kb_folder import KB_NAMESPACES
+from core.llm_providers import DEFAULT_PROVIDER
 
 DEFAULT_SQLITE_PATH = "data/app.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -172,15 +173,16 @@ def exposure(web: WebSettings, auth: AuthSettings) -> tuple[str | None, str | No
 
 
 def load_run_settings() -> RunSettings:
-    base_url = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1")
+    # the defaults are one provider's own pair (core/llm_providers.py): Qwen on DashScope
+    base_url = env_str("OPENAI_BASE_URL", DEFAULT_PROVIDER.base_url)
     return RunSettings(
-        llm_model=env_str("C2XC_LLM_MODEL", "qwen-plus"),
+        llm_model=env_str("C2XC_LLM_MODEL", DEFAULT_PROVIDER.chat_models[0]),
         llm_base_url=base_url,
         llm_api_key_env=env_str("C2XC_LLM_API_KEY_ENV", "OPENAI_API_KEY"),
         llm_timeout_s=env_float("C2XC_LLM_TIMEOUT_S", 120.0, minimum=1.0),
         llm_max_retries=env_int("C2XC_LLM_MAX_RETRIES", 4),
-        embedding_model=env_str("C2XC_EMBEDDING_MODEL", "text-embedding-v3"),
-        embedding_dim=env_int("C2XC_EMBEDDING_DIM", 1024, minimum=1),
+        embedding_model=env_str("C2XC_EMBEDDING_MODEL", DEFAULT_PROVIDER.embedding[0]),
+        embedding_dim=env_int("C2XC_EMBEDDING_DIM", DEFAULT_PROVIDER.embedding[1], minimum=1),
         embedding_base_url=env_str("C2XC_EMBEDDING_BASE_URL", base_url),
         kb_principles_dir=env_str("LIGHTRAG_KB_PRINCIPLES_DIR"),
         kb_modulation_dir=env_str("LIGHTRAG_KB_MODULATION_DIR"),

@@ -170,6 +170,9 @@ class LlmResponse(TraceEvent):
     placeholder: bool | None = _field("true in a dry run", optional=True)
     purpose: str | None = _field("as on the request", optional=True)
     node_id: str | None = _field("as on the request", optional=True)
+    tool_calls_from_text: bool | None = _field(
+        "true when the server sent the tool calls as text in `content` (no tool-call parser) and "
+        "the program read them from it", optional=True)
 
 
 @dataclass(frozen=True)

@@ -26,3 +26,16 @@ def test_gunicorn_refuses_a_bad_port_with_one_line(tmp_path):
     assert "PORT/C2XC_PORT='eighty' is not a TCP port" in done.stderr
     assert "Traceback" not in done.stderr
 
+
+
+def test_the_default_endpoint_serves_the_default_models(monkeypatch):
+    from core.llm_providers import provider_for
+    from core.settings import load_run_settings
+    for name in ("OPENAI_BASE_URL", "C2XC_LLM_MODEL", "C2XC_EMBEDDING_MODEL", "C2XC_EMBEDDING_DIM",
+                 "C2XC_EMBEDDING_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_run_settings()
+    provider = provider_for(settings.llm_base_url)
+    assert provider is not None and settings.llm_model in provider.chat_models
+    assert (settings.embedding_model, settings.embedding_dim) == provider.embedding
+    assert settings.embedding_base_url == settings.llm_base_url

@@ -98,6 +98,8 @@ class SystemConfigSchema(ma.Schema):
     run = fields.Dict(required=True, metadata={"description": "the run settings new batches "
                                                "get (secret-free: the key variable's name only)"})
     llm_api_key_set = fields.Boolean(required=True)
+    llm_provider = fields.String(allow_none=True, metadata={
+        "description": "the known provider at llm_base_url (docs/OPERATIONS.md), or null"})
     normal_runs = fields.Dict(required=True, metadata={
         "description": "{ready, missing}: what POST /batches would refuse a normal run for"})
     knowledge_bases = fields.List(fields.Nested(KnowledgeBaseStatusSchema), required=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any, Callable
 
 import openai
@@ -21,25 +21,13 @@ import openai
 from core import trace as events
 from core.errors import LlmError, LlmUnavailable
 from core.settings import RunSettings
+from worker.llm.replies import LlmReply, ToolCall
 from worker.llm.retry import RETRYABLE, backoff_delay, describe
+from worker.llm.text_tool_calls import extract_tool_calls
 
 Trace = Callable[[events.TraceEvent], None]
 
 
-@dataclass(frozen=True)
-class ToolCall:
-    call_id: str
-    name: str
-    arguments: str  # JSON text as the model wrote it; parsed by the tool dispatcher
-
-
-@dataclass(frozen=True)
-class LlmReply:
-    content: str | None
-    tool_calls: list[ToolCall] = field(default_factory=list)
-    usage: dict[str, int] = field(default_factory=dict)
-    latency_s: float = 0.0
-    finish_reason: str | None = None
 
 
 class LlmClient:
@@ -89,12 +77,18 @@ class LlmClient:
                                          node_id=node_id))
                 raise LlmError(f"the LLM endpoint refused the request: {describe(exc)}") from exc
             reply = _reply(response, time.monotonic() - started)
+            raw_content = reply.content
+            if tools and not reply.tool_calls:  # a server without a tool-call parser sends text
+                rest, calls = extract_tool_calls(reply.content,
+                                                 {t["function"]["name"] for t in tools})
+                if calls:
+                    reply = replace(reply, content=rest, tool_calls=calls, tool_calls_from_text=True)
             trace(events.LlmResponse(
-                content=reply.content, attempt=attempt + 1, usage=reply.usage,
+                content=raw_content, attempt=attempt + 1, usage=reply.usage,
                 tool_calls=[{"id": c.call_id, "name": c.name, "arguments": c.arguments}
                             for c in reply.tool_calls],
                 latency_ms=_ms(started), finish_reason=reply.finish_reason, purpose=purpose,
-                node_id=node_id))
+                node_id=node_id, tool_calls_from_text=reply.tool_calls_from_text or None))
 
             return reply
         raise LlmUnavailable(f"the LLM endpoint failed {self.settings.llm_max_retries + 1} "

@@ -64,7 +64,8 @@ function renderConfig(config) {
   const run = config.run;
   facts(document.getElementById("config"), [
     [t("system.llm_model"), run.llm_model, { class: "mono" }],
-    [t("system.llm_endpoint"), run.llm_base_url, { class: "mono" }],
+    [t("system.llm_endpoint"), config.llm_provider ? `${run.llm_base_url} (${config.llm_provider})` : run.llm_base_url,
+     { class: "mono" }],
     [t("system.llm_key"), config.llm_api_key_set ? t("system.key_set", { name: run.llm_api_key_env })
                                                 : t("system.key_missing", { name: run.llm_api_key_env })],
     [t("system.embedding"), `${run.embedding_model} (${run.embedding_dim})`, { class: "mono" }],
