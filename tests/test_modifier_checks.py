@@ -26,3 +26,24 @@ def test_unknown_and_unfinished_runs_are_refused_with_the_envelope(service_facto
     assert queued.status_code == 409 and queued.json()["error"]["details"]["status"] == "queued"
     unknown = procs.get("/runs/run_nope/modifier_checks")
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
+
+
+def _luminance(hex_colour: str) -> float:
+    def channel(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def test_a_dark_mode_drawing_is_readable_on_the_dark_page():
+    import re
+
+    from core.chemistry.structure import structure_svg
+    surface = _luminance("#161d24")  # the page's dark card colour (app.css --surface)
+    svg = structure_svg("NC(=O)c1ccc(S)c(F)c1C(=O)OP(=O)(O)Cl", dark=True)
+    colours = set(re.findall(r"#[0-9A-Fa-f]{6}", svg))
+    assert colours
+    for colour in colours:
+        contrast = (_luminance(colour) + 0.05) / (surface + 0.05)
+        assert contrast >= 4.5, f"{colour} has contrast {contrast:.1f}:1 on the dark surface"

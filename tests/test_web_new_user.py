@@ -134,3 +134,30 @@ def test_every_page_says_when_no_worker_is_alive_and_a_failed_run_shows_its_trac
     chrome.get(svc.origin + "/system")
     wait_for(chrome, lambda d: not d.find_element(By.ID, "worker-banner").is_displayed()
              and "运行中" in d.find_element(By.ID, "worker-state").text, timeout=30, message="the worker back")
+
+
+def test_formulas_read_like_chemistry_and_the_made_recipe_is_named(chrome, svc):
+    use_preferences(chrome, svc.origin, lang="en")
+    chrome.get(svc.origin + "/settings")
+    wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, "main .card"), message="the page")
+    plain = chrome.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "import('/static/js/chem.js').then(m => done(m.chemPlain("
+        "'C2H4 and CO2 on Zr6 with Cu2+ and (NH4)2SO4; M1, B3LYP, CO2RR, TiO2-based, 1:1, Cu(I)')));")
+    assert plain == "C₂H₄ and CO₂ on Zr₆ with Cu²⁺ and (NH₄)₂SO₄; M1, B3LYP, CO2RR, TiO₂-based, 1:1, Cu(I)"
+    rich = chrome.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "import('/static/js/chem.js').then(m => { const p = document.createElement('p');"
+        " p.append(...m.chemNodes('C2H4')); done(p.innerHTML); });")
+    assert rich == "C<sub>2</sub>H<sub>4</sub>"
+
+    batch = svc.create_batch(recipes_per_run=2, user_request="which one was made")
+    svc.wait_batch_finished(batch["batch"]["batch_id"])
+    run_id = batch["runs"][0]["run_id"]
+    output = svc.get(f"/runs/{run_id}/output").json()["recipes_json"]["recipes"]
+    chrome.get(f"{svc.origin}/runs/{run_id}#feedback")
+    select = wait_for(chrome, lambda d: d.find_element(By.ID, "fb-recipe_index").is_displayed()
+                      and d.find_element(By.ID, "fb-recipe_index"), message="the form")
+    labels = [o.text for o in select.find_elements(By.TAG_NAME, "option")][1:]
+    first = output[0]
+    assert labels[0].startswith("Recipe #1") and first["M1"] in labels[0] and first["small_molecule_modifier"] in labels[0]

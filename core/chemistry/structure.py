@@ -134,6 +134,12 @@ def same_compound(smiles_a: str, smiles_b: str) -> bool:
     return a is not None and a == skeleton_of(smiles_b)
 
 
+# element -> RGB for drawings on a dark surface: each at least 4.5:1 against #161d24
+DARK_PALETTE = {-1: (0.9, 0.9, 0.9), 1: (0.9, 0.9, 0.9), 6: (0.9, 0.9, 0.9), 7: (0.55, 0.68, 1.0),
+                8: (1.0, 0.5, 0.5), 9: (0.55, 0.9, 0.55), 15: (1.0, 0.65, 0.3), 16: (0.95, 0.85, 0.35),
+                17: (0.55, 0.9, 0.55), 35: (0.85, 0.55, 0.45), 53: (0.8, 0.55, 0.95)}
+
+
 @lru_cache(maxsize=512)
 def structure_svg(smiles: str, width: int = 240, height: int = 180, dark: bool = False) -> str | None:
     """A 2D drawing of the molecule as SVG, or None when the SMILES does not parse."""
@@ -151,11 +157,11 @@ def structure_svg(smiles: str, width: int = 240, height: int = 180, dark: bool =
     options.padding = 0.08
 
     if dark:
+        # RDKit's dark mode, then heteroatom colours light enough to read on the page's dark
+        # surface (its pure blue N and red O are below 3:1 contrast there)
+        rdMolDraw2D.SetDarkMode(options)
         options.setBackgroundColour((0, 0, 0, 0))
-        options.updateAtomPalette({6: (0.9, 0.9, 0.9)})
-        options.setSymbolColour((0.9, 0.9, 0.9))
-        options.setAnnotationColour((0.9, 0.9, 0.9))
-        options.setLegendColour((0.9, 0.9, 0.9))
+        options.updateAtomPalette(DARK_PALETTE)
     drawer.DrawMolecule(mol)
     drawer.FinishDrawing()
     return drawer.GetDrawingText()

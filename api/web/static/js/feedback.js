@@ -1,6 +1,7 @@
 // The Feedback tab: score, which recipe was made, the products measured (from the catalogue or
 // a preset) with a live fraction preview, pros/cons/notes. Saving replaces the run's feedback;
 // the fractions shown after saving are the ones the server computed and stored.
+import { chemPlain } from "./chem.js";
 import { api, clear, flattenFields, h, listAll, t } from "./common.js";
 
 const form = document.getElementById("feedback-form");
@@ -22,11 +23,11 @@ function productOptions(selected, archived) {
   const options = [h("option", { value: "", text: t("feedback.choose_product") })];
   for (const product of catalogue) {
     options.push(h("option", { value: product.product_id, selected: product.product_id === selected,
-                               text: product.name }));
+                               text: chemPlain(product.name) }));
   }
   if (archived) {
     options.push(h("option", { value: archived.product_id, selected: true, disabled: true,
-                               text: t("feedback.archived_product", { name: archived.name }) }));
+                               text: t("feedback.archived_product", { name: chemPlain(archived.name) }) }));
   }
   return options;
 }
@@ -95,11 +96,17 @@ function showErrors(error) {
   panel.hidden = placed > 0 && error.code === "invalid_argument";
 }
 
-function fill(feedback, recipeCount) {
+/** "#1 Cu–Mo 1:1 · 4-mercaptobenzoic acid": what was made, not only its rank. */
+function recipeLabel(recipe, rank) {
+  const what = recipe ? ` ${recipe.M1}–${recipe.M2} ${recipe.atomic_ratio} · ${recipe.small_molecule_modifier}` : "";
+  return t("feedback.recipe_n", { n: rank }) + what;
+}
+
+function fill(feedback, recipes) {
   const recipe = clear(document.getElementById("fb-recipe_index"));
   recipe.append(h("option", { value: "", text: t("feedback.no_recipe") }));
-  for (let rank = 1; rank <= recipeCount; rank += 1) {
-    recipe.append(h("option", { value: String(rank), text: t("feedback.recipe_n", { n: rank }),
+  for (let rank = 1; rank <= recipes.length; rank += 1) {
+    recipe.append(h("option", { value: String(rank), text: recipeLabel(recipes[rank - 1], rank),
                                 selected: feedback?.recipe_index === rank }));
   }
   document.getElementById("fb-score").value = feedback ? feedback.score : "";
@@ -153,10 +160,10 @@ export async function loadFeedback(id, run, output) {
   presets = presetList.items;
   const presetSelect = clear(document.getElementById("fb-preset"));
   presetSelect.append(h("option", { value: "", text: t("feedback.choose_preset") }),
-    ...presets.map((p) => h("option", { value: p.preset_id, text: p.name })));
+    ...presets.map((p) => h("option", { value: p.preset_id, text: chemPlain(p.name) })));
   state.hidden = true;
   form.hidden = false;
-  fill(existing.ok ? existing.data : null, output?.recipes_json?.recipes?.length || 0);
+  fill(existing.ok ? existing.data : null, output?.recipes_json?.recipes || []);
 }
 
 form.addEventListener("submit", save);

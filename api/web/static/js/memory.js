@@ -1,6 +1,7 @@
 // The Memory page: search and filter the lab memory, read one memory with its provenance and
 // history (each change undoable), correct or archive it, add a chemist's note.
 import { api, clear, formatTime, h, showRequestError, t, toast } from "./common.js";
+import { chemNodes } from "./chem.js";
 import { deltaView, memoryBadges } from "./memory_view.js";
 
 const list = document.getElementById("memory-list");
@@ -93,8 +94,8 @@ export async function openMemory(memoryId, focus = false) {
   if (!reply.ok) { detail.append(h("p", { class: "panel error", text: reply.error.message })); return; }
   const item = reply.data;
   const origin = item.provenance;
-  const heading = h("h3", { tabindex: -1, text: item.title });
-  detail.append(heading, memoryBadges(item), h("p", { class: "prose", text: item.content }),
+  const heading = h("h3", { tabindex: -1 }, ...chemNodes(item.title));
+  detail.append(heading, memoryBadges(item), h("p", { class: "prose" }, ...chemNodes(item.content)),
     h("h4", { text: t("memory.provenance") }),
     facts([[t("memory.id"), h("span", { class: "mono", text: item.memory_id })],
            [t("memory.from_run"), item.source_run_id ? runLink(item.source_run_id) : t("memory.by_chemist")],

@@ -4,6 +4,7 @@ import {
   TERMINAL, api, clear, confirmLlmCall, currentTheme, duration, every, formatTime, h, newKey, page,
   showRequestError, statusBadge, t, toast,
 } from "./common.js";
+import { chemNodes } from "./chem.js";
 import { loadFeedback } from "./feedback.js";
 import { loadRunMemory } from "./run_memory.js";
 import { arguedBy, renderReasoning } from "./reasoning.js";
@@ -121,8 +122,8 @@ async function rerun() {
 
 function citedText(text) {
   const parts = String(text || "").split(/\[([CM]\d+)\]/);
-  return parts.map((part, index) => {
-    if (index % 2 === 0) return part;
+  return parts.flatMap((part, index) => {
+    if (index % 2 === 0) return chemNodes(part);
     const memory = part.startsWith("M");
     return h("button", { type: "button", class: memory ? "chip memory" : "chip", dataset: { alias: part },
                          aria: { label: t(memory ? "memory.open" : "evidence.open", { alias: part }) },

@@ -1,5 +1,6 @@
 // Settings: add, rename, archive and restore products; build, reorder, archive and restore presets;
 // offer the standard CO2-reduction preset (only when asked). Every change goes through the API.
+import { chemNodes, chemPlain } from "./chem.js";
 import { api, clear, flattenFields, h, listAll, t, toast } from "./common.js";
 
 let products = [];
@@ -73,7 +74,7 @@ function renderPresets() {
                       text: archive === "archived" ? t("catalogue.archive") : t("catalogue.restore"),
                       onclick: () => savePreset(preset.preset_id, { status: archive }) })),
       h("ol", { class: "chips-row" }, preset.products.map((p) =>
-        h("li", { class: `tag${p.status === "active" ? "" : " archived"}`, text: p.name })))));
+        h("li", { class: `tag${p.status === "active" ? "" : " archived"}` }, ...chemNodes(p.name))))));
   }
 }
 
@@ -87,7 +88,7 @@ function renderMembers() {
       renderMembers();
       list.children[target]?.querySelector(step < 0 ? ".up" : ".down")?.focus();
     };
-    list.append(h("li", {}, h("span", { text: product ? product.name : id }),
+    list.append(h("li", {}, h("span", {}, ...chemNodes(product ? product.name : id)),
       h("button", { type: "button", class: "ghost small up", disabled: index === 0,
                     aria: { label: t("catalogue.move_up", { name: product?.name }) }, text: "↑",
                     onclick: () => move(-1) }),
@@ -99,7 +100,7 @@ function renderMembers() {
   });
   const add = clear(document.getElementById("preset-add"));
   add.append(...products.filter((p) => p.status === "active" && !editing.members.includes(p.product_id))
-    .map((p) => h("option", { value: p.product_id, text: p.name })));
+    .map((p) => h("option", { value: p.product_id, text: chemPlain(p.name) })));
 }
 
 function openEditor(preset = null) {
