@@ -2,7 +2,8 @@
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser import browser_or_skip, screenshot, severe_console_messages, start_chrome, use_preferences, wait_for
+from tests.browser import (browser_or_skip, refusal, screenshot, severe_console_messages, start_chrome,
+                           use_preferences, wait_for)
 from tests.processes import running_service
 
 pytestmark = pytest.mark.browser
@@ -143,8 +144,8 @@ def test_formulas_read_like_chemistry_and_the_made_recipe_is_named(chrome, svc):
     plain = chrome.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "import('/static/js/chem.js').then(m => done(m.chemPlain("
-        "'C2H4 and CO2 on Zr6 with Cu2+ and (NH4)2SO4; M1, B3LYP, CO2RR, TiO2-based, 1:1, Cu(I)')));")
-    assert plain == "C₂H₄ and CO₂ on Zr₆ with Cu²⁺ and (NH₄)₂SO₄; M1, B3LYP, CO2RR, TiO₂-based, 1:1, Cu(I)"
+        "'C2H4 and CO2 on Zr6 with Cu2+ and (NH4)2SO4; M1, B3LYP, CO2RR, TiO2-based, 1:1, Cu(I) [C3][M2]')));")
+    assert plain == "C₂H₄ and CO₂ on Zr₆ with Cu²⁺ and (NH₄)₂SO₄; M1, B3LYP, CO2RR, TiO₂-based, 1:1, Cu(I) [C3][M2]"
     rich = chrome.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "import('/static/js/chem.js').then(m => { const p = document.createElement('p');"
@@ -161,3 +162,36 @@ def test_formulas_read_like_chemistry_and_the_made_recipe_is_named(chrome, svc):
     labels = [o.text for o in select.find_elements(By.TAG_NAME, "option")][1:]
     first = output[0]
     assert labels[0].startswith("Recipe #1") and first["M1"] in labels[0] and first["small_molecule_modifier"] in labels[0]
+
+
+@pytest.mark.parametrize("lang, theme", [("en", "light"), ("zh", "dark")])
+def test_two_runs_are_compared_side_by_side_with_the_labs_results(chrome, svc, lang, theme):
+    import requests
+    batch = svc.create_batch(n_runs=2, recipes_per_run=2, user_request="compare C2H4 on Zr6 recipes")
+    svc.wait_batch_finished(batch["batch"]["batch_id"])
+    first, second = (r["run_id"] for r in batch["runs"])
+    product = svc.post("/products", json={"name": f"C2H4 {lang}"}).json()["product_id"]
+    assert requests.put(f"{svc.base_url}/runs/{first}/feedback", timeout=10, json={
+        "score": 8, "recipe_index": 2, "products": [{"product_id": product, "value": 3}]}).status_code == 200
+    use_preferences(chrome, svc.origin, lang=lang, theme=theme)
+    chrome.get(svc.origin + "/")
+    chrome.execute_script("sessionStorage.removeItem('c2xc.compare')")
+    severe_console_messages(chrome)  # drop what earlier tests logged
+    chrome.get(svc.origin + "/")
+    for run_id in (first, second):
+        tick = ("const a = document.querySelector(`a[href='/runs/${arguments[0]}']`);"
+                " const box = a && a.parentElement.querySelector('input[type=checkbox]');"
+                " if (box && !box.checked) { box.click(); } return Boolean(box && box.checked);")
+        wait_for(chrome, lambda d: d.execute_script(tick, run_id), message=f"the compare box of {run_id}")
+    go = wait_for(chrome, lambda d: d.find_element(By.ID, "compare-go").get_attribute("aria-disabled") == "false"
+                  and d.find_element(By.ID, "compare-go"), message="the compare button")
+    go.click()
+    columns = wait_for(chrome, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".compare-column")) == 2
+                       and d.find_elements(By.CSS_SELECTOR, ".compare-column"), message="two columns")
+    made = columns[0].find_elements(By.CSS_SELECTOR, ".compare-recipe.made")
+    assert len(made) == 1 and made[0].text.startswith("#2")
+    assert ("Lab score 8" if lang == "en" else "实验评分 8") in columns[0].text and "100 %" in columns[0].text
+    assert len(columns[1].find_elements(By.CSS_SELECTOR, ".compare-recipe img.structure")) == 2
+    no_feedback = refusal(f"/api/v1/runs/{second}/feedback", 404)  # the page asks; none is an answer
+    assert severe_console_messages(chrome, (no_feedback,)) == []
+    screenshot(chrome, f"compare-{theme}-{lang}")

@@ -254,13 +254,15 @@ def test_with_the_network_cut_the_page_loads_every_asset_from_its_own_origin(svc
         driver.quit()
 
 
-@pytest.mark.parametrize("path", ["/", "/runs/{run}", "/runs/{run}#feedback", "/system", "/settings"])
+@pytest.mark.parametrize("path", ["/", "/runs/{run}", "/runs/{run}#feedback", "/system", "/settings",
+                                  "/compare?runs={run},{other}", "/memory"])
 def test_every_page_fits_a_phone_screen(browser, svc, path):
     run_id = finished_run(svc, recipes=3)
+    other = finished_run(svc, recipes=2) if "{other}" in path else None
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                             {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
     try:
-        browser.get(svc.origin + path.format(run=run_id))
+        browser.get(svc.origin + path.format(run=run_id, other=other))
         wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "main .card"), message="content")
         overflow = browser.execute_script(
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth")

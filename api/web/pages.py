@@ -39,6 +39,11 @@ def run_page(run_id: str):
     return _page("run.html", "run", run_id=run_id)
 
 
+@bp.get("/compare")
+def compare_page():
+    return _page("compare.html", "compare")
+
+
 @bp.get("/memory")
 def memory_page():
     return _page("memory.html", "memory")

@@ -9,7 +9,7 @@ const ELEMENTS = new Set(("H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc
   "Zn Ga Ge As Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu " +
   "Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am Cm Bk " +
   "Cf Es Fm Md No Lr").split(" "));
-const CANDIDATE = /(?<![A-Za-z0-9(])\(?[A-Z][A-Za-z0-9()]*(?:[+\-−](?![A-Za-z0-9]))?/g;
+const CANDIDATE = /(?<![A-Za-z0-9([［【])\(?[A-Z][A-Za-z0-9()]*(?:[+\-−](?![A-Za-z0-9]))?/g;
 const PART = /([A-Z][a-z]?)|(\d+)|([()])/y;
 const SUB = "₀₁₂₃₄₅₆₇₈₉";
 const SUP = { 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹", "+": "⁺", "-": "⁻", "−": "⁻" };

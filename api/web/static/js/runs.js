@@ -32,10 +32,39 @@ function setHidden(batchId, hide) {
   render();
 }
 
+const COMPARE_KEY = "c2xc.compare";
+const MAX_COMPARED = 4;
+
+function compared() {
+  try { return JSON.parse(sessionStorage.getItem(COMPARE_KEY) || "[]"); } catch (e) { return []; }
+}
+
+function toggleCompared(runId, on) {
+  const ids = compared().filter((id) => id !== runId);
+  if (on) ids.push(runId);
+  try { sessionStorage.setItem(COMPARE_KEY, JSON.stringify(ids.slice(-MAX_COMPARED))); } catch (e) { /* kept in the page */ }
+  renderCompareBar();
+  render();
+}
+
+function renderCompareBar() {
+  const ids = compared();
+  const bar = document.getElementById("compare-bar");
+  bar.hidden = ids.length === 0;
+  const go = document.getElementById("compare-go");
+  go.textContent = t("compare.go", { n: ids.length });
+  go.setAttribute("aria-disabled", String(ids.length < 2));
+  go.href = ids.length >= 2 ? `/compare?runs=${ids.map(encodeURIComponent).join(",")}` : "#";
+}
+
 function runChip(run) {
-  return h("li", {}, h("a", { class: `run-chip status-${run.status}`, href: `/runs/${run.run_id}` },
+  const picked = compared().includes(run.run_id);
+  return h("li", { class: "run-chip-wrap" }, h("a", { class: `run-chip status-${run.status}`, href: `/runs/${run.run_id}` },
     h("span", { text: t("run.number", { n: run.run_index + 1 }) }), " ", statusBadge(run.status),
-    run.cancel_requested && !TERMINAL.has(run.status) ? h("span", { class: "tag", text: t("run.cancel_requested") }) : null));
+    run.cancel_requested && !TERMINAL.has(run.status) ? h("span", { class: "tag", text: t("run.cancel_requested") }) : null),
+    run.status === "completed" ? h("label", { class: "compare-pick" },
+      h("input", { type: "checkbox", checked: picked, onchange: (e) => toggleCompared(run.run_id, e.target.checked),
+                   aria: { label: t("compare.pick_run", { n: run.run_index + 1 }) } }), t("compare.box")) : null);
 }
 
 async function cancelBatch(batch) {
@@ -79,7 +108,7 @@ function render() {
   const visible = state.order.map((id) => state.batches.get(id))
     .filter((batch) => showHidden.checked || !hide.has(batch.batch_id));
   const wanted = visible.map((batch) => {
-    const signature = JSON.stringify([batch, state.runs.get(batch.batch_id), hide.has(batch.batch_id)]);
+    const signature = JSON.stringify([batch, state.runs.get(batch.batch_id), hide.has(batch.batch_id), compared()]);
     const known = cards.get(batch.batch_id);
     if (known && known.signature === signature) return known.element;
     const element = batchCard(batch);
@@ -200,5 +229,11 @@ search.addEventListener("input", () => {  // search as one types, once the typin
 });
 showHidden.addEventListener("change", render);
 loadMore.addEventListener("click", loadNextPage);
+document.getElementById("compare-clear").addEventListener("click", () => {
+  try { sessionStorage.removeItem(COMPARE_KEY); } catch (e) { /* nothing kept */ }
+  renderCompareBar();
+  render();
+});
+renderCompareBar();
 await loadFirstPage(true);
 every(POLL_MS, () => loadFirstPage());
