@@ -1,0 +1,218 @@
+"""The lab-memory loop through the real service: batch → oracle feedback → learning → next batch.
+
+    .venv/bin/python -m bench.memory_loop [--rounds 5] [--runs 3] [--seed 0]
+    # with a real model (its key in OPENAI_API_KEY; KBs built with c2xc-kb for that embedding):
+    .venv/bin/python -m bench.memory_loop --llm-base-url URL --llm-model NAME \\
+        --embedding-model E --embedding-dim D --kb-principles DIR --kb-modulation DIR
+
+Where ``bench/memory_ab.py`` drives the store and the learner directly, this
+drives everything a chemist's loop touches, over HTTP: gunicorn and the
+worker as processes, ``POST /batches``, the recipe agent with its knowledge
+bases, ``PUT /runs/{id}/feedback`` with the numbers a seeded **lab oracle**
+measures (any metal pair and modifier gets a deterministic hidden effect),
+the worker's learn jobs, and the next batch's ``[M#]`` block. Three arms, each
+on its own service and database:
+
+* ``off``      — batches with ``memory: false``;
+* ``on``       — memory on;
+* ``rollback`` — memory on, but every learn delta is rolled back as soon as it
+                 lands (``POST /memory/deltas/{id}/rollback``): what the loop
+                 looks like when the lab's results are undone.
+
+Without ``--llm-base-url`` the model is a **script** on a fake
+OpenAI-compatible server (127.0.0.1): it searches once, then answers with a
+recipe chosen by reading the memory block the agent sent it — returning to a
+recipe the lab scored well, avoiding one it scored poorly, otherwise
+exploring. That proves the plumbing end to end (what the worker learned is
+in the next prompt, and undoing it takes it out); with a real model the same
+loop measures the model.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.agent_script import MODULATION_DOCS, PRINCIPLES_DOCS  # noqa: E402
+from tests.fake_openai import FakeOpenAI  # noqa: E402
+from tests.kb_fixtures import build_kb, fake_endpoint_settings  # noqa: E402
+from tests.processes import ServiceProcesses, wait_until  # noqa: E402
+
+METALS = ["Cu", "Ag", "Zn", "Mo", "Ni", "Co", "Fe", "Bi"]
+MODIFIERS = {"4-mercaptobenzoic acid": "OC(=O)c1ccc(S)cc1", "trifluoroacetic acid": "OC(=O)C(F)(F)F",
+             "acetic acid": "CC(=O)O", "glycine": "NCC(=O)O"}
+REQUEST = "Propose one dual-metal TiO2 recipe with a -COOH modifier for selective ethylene"
+
+
+class Oracle:
+    """A hidden lab: each metal and modifier has a seeded effect; the C2H4 fraction follows."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+
+    def effect(self, name: str, spread: float) -> float:
+        digest = hashlib.sha256(f"{self.seed}:{name.strip().lower()}".encode()).digest()
+        return random.Random(digest).gauss(0, spread)
+
+    def c2h4(self, recipe: dict) -> float:
+        total = (self.effect(recipe["M1"], 1.2) + self.effect(recipe["M2"], 1.2)
+                 + self.effect(recipe["small_molecule_modifier"], 0.8) - 0.5)
+        return 1 / (1 + math.exp(-total))
+
+
+def describe(recipe: dict) -> str:
+    return f"{recipe['M1']}–{recipe['M2']} {recipe['atomic_ratio']} with {recipe['small_molecule_modifier']}"
+
+
+class ScriptedChemist:
+    """The fake model: one search, then a recipe chosen from the memory the agent showed it."""
+
+    def __init__(self, seed: int):
+        self.rng = random.Random(seed)
+
+    def __call__(self, body: dict) -> dict:
+        messages = body["messages"]
+        if "distil lessons" in (messages[0].get("content") or ""):
+            return {"content": json.dumps({"lessons": []})}
+        if not any(m["role"] == "tool" for m in messages):
+            return {"tool_calls": [{"name": "kb_search", "arguments": {
+                "kb": "kb_principles", "query": "copper molybdenum ethylene", "top_k": 1, "mode": "naive"}}]}
+        memory = next((m["content"] for m in messages if (m.get("content") or "").startswith("Lab memory")), "")
+        stances = {}
+        for line in memory.splitlines():
+            found = re.match(r"\[(M\d+)\] lab_result · (\w+) · Lab result: (.+?) — score", line)
+            if found:
+                stances[found.group(3)] = (found.group(2), found.group(1))
+        good = [(d, alias) for d, (s, alias) in stances.items() if s == "prefer"]
+        if good and self.rng.random() < 0.7:
+            text, alias = good[0]
+            metals, modifier = text.split(" with ")
+            pair, ratio = metals.split(" ")
+            m1, m2 = pair.split("–")
+            recipe, why = {"M1": m1, "M2": m2, "atomic_ratio": ratio, "small_molecule_modifier": modifier}, \
+                f"The lab found this good [{alias}]; dual sites [C1]."
+        else:
+            for _ in range(10):
+                m1, m2 = self.rng.sample(METALS, 2)
+                recipe = {"M1": m1, "M2": m2, "atomic_ratio": "1:1",
+                          "small_molecule_modifier": self.rng.choice(list(MODIFIERS))}
+                if stances.get(describe(recipe), ("",))[0] != "avoid":
+                    break
+            why = "Explored: dual sites [C1]."
+        recipe.update(modifier_smiles=MODIFIERS[recipe["small_molecule_modifier"]], rationale=why)
+        return {"content": json.dumps({"recipes": [recipe], "overall_notes": "One recipe [C1]."})}
+
+
+def service_env(args, fake: FakeOpenAI | None, kbs: tuple[str, str]) -> dict[str, str]:
+    env = {"LIGHTRAG_KB_PRINCIPLES_DIR": kbs[0], "LIGHTRAG_KB_MODULATION_DIR": kbs[1],
+           "C2XC_AGENT_MAX_REPAIRS": "1", "C2XC_LOG_LEVEL": "WARNING"}
+    if fake is not None:
+        env.update({"OPENAI_API_KEY": "sk-bench-loop", "OPENAI_BASE_URL": fake.base_url,
+                    "C2XC_LLM_MODEL": "scripted-chemist", "C2XC_EMBEDDING_MODEL": "fake-hash-64",
+                    "C2XC_EMBEDDING_DIM": "64", "C2XC_MEMORY_LESSONS": "0"})
+    else:
+        env.update({"OPENAI_API_KEY": os.environ["OPENAI_API_KEY"], "OPENAI_BASE_URL": args.llm_base_url,
+                    "C2XC_LLM_MODEL": args.llm_model, "C2XC_EMBEDDING_MODEL": args.embedding_model,
+                    "C2XC_EMBEDDING_DIM": str(args.embedding_dim)})
+    return env
+
+
+def run_arm(arm: str, args, env: dict[str, str], workdir: Path) -> dict:
+    svc = ServiceProcesses(workdir, env)
+    oracle, poor = Oracle(args.seed), set()
+    rounds = []
+    try:
+        svc.start_api()
+        svc.start_worker()
+        products = {name: svc.post("/products", json={"name": name}).json()["product_id"]
+                    for name in ("C2H4", "other")}
+        for _ in range(args.rounds):
+            created = svc.post("/batches", json={"user_request": REQUEST, "n_runs": args.runs,
+                                                  "recipes_per_run": 1, "memory": arm != "off"}).json()
+            svc.wait_batch_finished(created["batch"]["batch_id"], timeout=600)
+            outcomes, repeated, shown, cited, measured = [], 0, 0, 0, []
+            for ref in created["runs"]:
+                run_id = ref["run_id"]
+                output = svc.get(f"/runs/{run_id}/output")
+                if output.status_code != 200:
+                    continue
+                recipe = output.json()["recipes_json"]["recipes"][0]
+                value = oracle.c2h4(recipe)
+                outcomes.append(value)
+                repeated += describe(recipe) in poor
+                memory = svc.get(f"/runs/{run_id}/memory").json()
+                shown, cited = shown + len(memory["exposures"]), cited + len(memory["cited"])
+                score = round(10 * value, 1)
+                if score <= 3:
+                    poor.add(describe(recipe))
+                requests.put(f"{svc.base_url}/runs/{run_id}/feedback", timeout=30, json={
+                    "score": score, "recipe_index": 1, "products": [
+                        {"product_id": products["C2H4"], "value": value},
+                        {"product_id": products["other"], "value": 1 - value}]}).raise_for_status()
+                measured.append(run_id)
+            for run_id in measured:
+                def learned(run_id=run_id):
+                    jobs = svc.get(f"/runs/{run_id}/memory").json()["learn_jobs"]
+                    return bool(jobs) and jobs[0]["status"] not in ("queued", "running") and jobs[0]
+                job = wait_until(learned, 120, message=f"learning from {run_id}")
+                if arm == "rollback" and job.get("delta_id"):
+                    svc.post(f"/memory/deltas/{job['delta_id']}/rollback").raise_for_status()
+            rounds.append({"mean_c2h4": round(statistics.fmean(outcomes), 3) if outcomes else None,
+                           "completed_runs": len(outcomes), "repeat_poor": repeated,
+                           "memories_shown": shown, "memories_cited": cited})
+            print(arm, json.dumps(rounds[-1]), flush=True)
+    finally:
+        svc.stop_all()
+    return {"rounds": rounds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3, help="runs per batch (1-5)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--arms", default="off,on,rollback")
+    parser.add_argument("--llm-base-url")
+    parser.add_argument("--llm-model")
+    parser.add_argument("--embedding-model")
+    parser.add_argument("--embedding-dim", type=int)
+    parser.add_argument("--kb-principles")
+    parser.add_argument("--kb-modulation")
+    parser.add_argument("--out", default="docs/memory_loop.json")
+    args = parser.parse_args()
+    results = {"args": vars(args), "arms": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        if args.llm_base_url:
+            kbs, fake = (args.kb_principles, args.kb_modulation), None
+            for arm in args.arms.split(","):
+                (root / arm).mkdir()
+                results["arms"][arm] = run_arm(arm, args, service_env(args, None, kbs), root / arm)
+        else:
+            with FakeOpenAI(embedding_dim=64) as fake:
+                settings = fake_endpoint_settings(fake)
+                os.environ.setdefault("OPENAI_API_KEY", "sk-bench-loop")
+                kbs = (build_kb(root / "principles", PRINCIPLES_DOCS, settings, fake=fake),
+                       build_kb(root / "modulation", MODULATION_DOCS, settings, fake=fake))
+                for arm in args.arms.split(","):
+                    fake.respond = ScriptedChemist(args.seed)  # every arm starts from the same draws
+                    (root / arm).mkdir()
+                    results["arms"][arm] = run_arm(arm, args, service_env(args, fake, kbs), root / arm)
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
