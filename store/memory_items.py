@@ -127,6 +127,20 @@ def list_items(conn: sqlite3.Connection, *, status: str | None, kind: str | None
     return [_item(row) for row in items], next_cursor, has_more
 
 
+def same_recipe_results(conn: sqlite3.Connection, recipe: dict[str, Any],
+                        other_than_run: str) -> list[MemoryItem]:
+    """Active lab results of other runs that made the same recipe (metals, ratio, structure)."""
+    def key(r: dict[str, Any] | None) -> tuple | None:
+        if not r:
+            return None
+        return (frozenset((str(r.get("M1")), str(r.get("M2")))), str(r.get("atomic_ratio")),
+                r.get("modifier_smiles") or str(r.get("modifier")).lower())
+    wanted = key(recipe)
+    rows = conn.execute(f"{_SELECT} WHERE m.kind = 'lab_result' AND m.status = 'active'"
+                        " AND m.source_run_id != ?", (other_than_run,)).fetchall()
+    return [item for item in map(_item, rows) if wanted is not None and key(item.recipe) == wanted]
+
+
 def generation(conn: sqlite3.Connection) -> int:
     """Counts every committed change to the bank: a cache of vectors is valid while it holds."""
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (GENERATION_KEY,)).fetchone()

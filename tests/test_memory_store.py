@@ -208,3 +208,15 @@ def test_relearning_under_a_later_change_compensates_instead_of_overwriting_it(c
     memory_changes.rollback(conn, outcome.delta_id, 99.0)  # and the compensation itself can be undone
     assert get_item(conn, lesson.memory_id).status == "active"
     assert delta.ops[0]["op"] == "update"
+
+
+def test_the_same_recipe_made_again_supports_or_contradicts_the_earlier_result(conn, fake_llm):
+    the_learner = learner(fake_llm)
+    first = normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1})
+    work_learn_jobs(conn, the_learner)
+    agreeing = normal_run_with_feedback(conn, CU_MO, 8, {"C2H4": 1})
+    disagreeing = normal_run_with_feedback(conn, CU_MO, 1, {"H2": 1})
+    normal_run_with_feedback(conn, AG_ZN, 1, {"H2": 1})  # another recipe: no bearing on it
+    work_learn_jobs(conn, the_learner)
+    [earlier] = [i for i in active(conn) if i.source_run_id == first]
+    assert (earlier.support_run_ids, earlier.contra_run_ids) == ([agreeing], [disagreeing])

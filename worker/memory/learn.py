@@ -8,7 +8,9 @@
    the run's output, a digest of its reasoning and the feedback
    (:mod:`worker.memory.lessons`). A lesson nearly identical (cosine ≥
    ``C2XC_MEMORY_NEAR_DUPLICATE``) to an active lesson of another run
-   corroborates that lesson (support or contra) instead of adding a copy.
+   corroborates that lesson (support or contra) instead of adding a copy; a
+   recipe the lab made before (another run's lab result with the same metals,
+   ratio and structure) is supported or contradicted the same way.
    An LLM that fails costs the lessons, never the lab result.
 3. **One commit** (:func:`store.memory_learning.commit_learning`): items,
    vectors, corroborations, the undoing of this run's previous learning and
@@ -33,7 +35,7 @@ from core.settings import RunSettings
 from store import events, learn_jobs, runs
 from store.batches import get_batch
 from store.feedback import get_feedback
-from store.memory_items import encode_vector, get_items
+from store.memory_items import encode_vector, get_items, same_recipe_results
 from store.memory_learning import Corroboration, LearnOutcome, NewMemory, commit_learning
 from store.memory_search import MemoryIndex
 from store.records import Feedback
@@ -173,7 +175,11 @@ class Learner:
         new_items = [NewMemory(kind="lab_result", role="global", polarity=lab["polarity"],
                                title=lab["title"], content=lab["content"], recipe=lab["recipe"],
                                outcome=lab["outcome"], vector=encode_vector(vectors[0]))]
-        corroborations: list[Corroboration] = []
+        # the same recipe made again (from another run): its earlier results are supported when the
+        # lab's verdict agrees and contradicted when it does not
+        corroborations = [Corroboration(earlier.memory_id, agrees=(lab["polarity"], earlier.polarity)
+                                        not in OPPOSITE)
+                          for earlier in same_recipe_results(conn, lab["recipe"], job.run_id)]
         for lesson, vector in zip(lessons, vectors[1:]):
             twin = self._near_duplicate(conn, vector, job.run_id, embedder.stamp)
             if twin is None:
