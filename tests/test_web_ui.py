@@ -390,7 +390,7 @@ def test_settings_add_rename_archive_products_and_build_an_ordered_preset(chrome
     chrome.find_element(By.ID, "new-preset").click()
     chrome.find_element(By.ID, "preset-name").send_keys(f"gas {lang}")
     add = chrome.find_element(By.ID, "preset-add")
-    for name in ("CO", "H2"):
+    for name in ("CO", "H₂"):  # formulas read as formulas (a select holds text: Unicode subscripts)
         add.find_element(By.XPATH, f"./option[text()='{name}']").click()
         chrome.find_element(By.ID, "preset-add-button").click()
     chrome.find_elements(By.CSS_SELECTOR, "#preset-members .up")[1].click()  # H2 before CO
@@ -414,14 +414,14 @@ def test_feedback_from_a_preset_with_a_live_fraction_preview_and_errors_by_the_f
     wait_for(chrome, lambda d: d.find_element(By.ID, "feedback-form").is_displayed(), message="the feedback form")
 
     preset = chrome.find_element(By.ID, "fb-preset")
-    preset.find_element(By.XPATH, "./option[text()='CO2 reduction products']").click()
+    preset.find_element(By.XPATH, "./option[text()='CO₂ reduction products']").click()
     chrome.find_element(By.ID, "fb-fill").click()
     rows = wait_for(chrome, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#fb-products tbody tr")) == 8
                     and d.find_elements(By.CSS_SELECTOR, "#fb-products tbody tr"), message="8 rows")
     for row in rows:
         row.find_element(By.CSS_SELECTOR, ".fb-value").send_keys("0")
     assert chrome.find_element(By.ID, "fb-zero-note").is_displayed()  # all amounts are 0
-    amounts = {"CO": "1", "C2H4": "3"}
+    amounts = {"CO": "1", "C₂H₄": "3"}
     for row in rows:
         product = row.find_element(By.CSS_SELECTOR, ".fb-product")
         name = product.find_element(By.CSS_SELECTOR, "option:checked").text
@@ -431,7 +431,7 @@ def test_feedback_from_a_preset_with_a_live_fraction_preview_and_errors_by_the_f
             value.send_keys(amounts[name])
     fractions = {r.find_element(By.CSS_SELECTOR, "option:checked").text:
                  r.find_element(By.CSS_SELECTOR, ".fb-fraction").text for r in rows}
-    assert (fractions["CO"], fractions["C2H4"], fractions["H2"]) == ("25.0 %", "75.0 %", "0.0 %")
+    assert (fractions["CO"], fractions["C₂H₄"], fractions["H₂"]) == ("25.0 %", "75.0 %", "0.0 %")
     assert not chrome.find_element(By.ID, "fb-zero-note").is_displayed()
     chrome.find_element(By.ID, "fb-score").send_keys("12")  # out of range: refused next to the field
     chrome.find_element(By.ID, "fb-recipe_index").find_element(By.CSS_SELECTOR, "option[value='2']").click()
