@@ -166,7 +166,7 @@ function modifierFacts(recipe) {
   if (!facts) return h("p", { class: "hint", text: t("recipe.no_structure") });
   const nameState = facts.name_check === "verified" ? t("recipe.name_verified") : t("recipe.name_not_verified");
   return h("dl", { class: "facts compact" },
-    ...fact(t("recipe.formula"), facts.formula),
+    ...fact(t("recipe.formula"), h("span", {}, ...chemNodes(facts.formula))),
     ...fact(t("recipe.mw"), t("recipe.mw_value", { mw: facts.molecular_weight })),
     ...fact(t("recipe.cooh"), String(facts.carboxylic_acid_groups)),
     ...fact(t("recipe.smiles"), facts.canonical_smiles, { class: "mono" }),
