@@ -21,9 +21,9 @@ on its own service and database:
 
 Without ``--llm-base-url`` the model is a **script** on a fake
 OpenAI-compatible server (127.0.0.1): it searches once, then answers with a
-recipe chosen by reading the memory block the agent sent it — returning to a
-recipe the lab scored well, avoiding one it scored poorly, otherwise
-exploring. That proves the plumbing end to end (what the worker learned is
+recipe chosen by reading the memory block the agent sent it — returning
+(7 times in 10) to the best result the lab reported unless that was poor,
+never choosing a recipe the lab reported poor, otherwise exploring. That proves the plumbing end to end (what the worker learned is
 in the next prompt, and undoing it takes it out); with a real model the same
 loop measures the model.
 """
@@ -67,8 +67,8 @@ class Oracle:
         return random.Random(digest).gauss(0, spread)
 
     def c2h4(self, recipe: dict) -> float:
-        total = (self.effect(recipe["M1"], 1.2) + self.effect(recipe["M2"], 1.2)
-                 + self.effect(recipe["small_molecule_modifier"], 0.8) - 0.5)
+        total = (self.effect(recipe["M1"], 1.5) + self.effect(recipe["M2"], 1.5)
+                 + self.effect(recipe["small_molecule_modifier"], 1.0))
         return 1 / (1 + math.exp(-total))
 
 
@@ -90,25 +90,25 @@ class ScriptedChemist:
             return {"tool_calls": [{"name": "kb_search", "arguments": {
                 "kb": "kb_principles", "query": "copper molybdenum ethylene", "top_k": 1, "mode": "naive"}}]}
         memory = next((m["content"] for m in messages if (m.get("content") or "").startswith("Lab memory")), "")
-        stances = {}
+        seen = {}  # recipe -> (score, stance, alias) for every lab result in the block
         for line in memory.splitlines():
-            found = re.match(r"\[(M\d+)\] lab_result · (\w+) · Lab result: (.+?) — score", line)
+            found = re.match(r"\[(M\d+)\] lab_result · (\w+) · Lab result: (.+?) — score ([\d.]+)/10", line)
             if found:
-                stances[found.group(3)] = (found.group(2), found.group(1))
-        good = [(d, alias) for d, (s, alias) in stances.items() if s == "prefer"]
-        if good and self.rng.random() < 0.7:
-            text, alias = good[0]
+                seen[found.group(3)] = (float(found.group(4)), found.group(2), found.group(1))
+        best = max(seen.items(), key=lambda kv: kv[1][0], default=None)
+        if best and best[1][1] != "avoid" and self.rng.random() < 0.7:  # return to what worked best
+            text, (_, _, alias) = best
             metals, modifier = text.split(" with ")
             pair, ratio = metals.split(" ")
             m1, m2 = pair.split("–")
-            recipe, why = {"M1": m1, "M2": m2, "atomic_ratio": ratio, "small_molecule_modifier": modifier}, \
-                f"The lab found this good [{alias}]; dual sites [C1]."
+            recipe = {"M1": m1, "M2": m2, "atomic_ratio": ratio, "small_molecule_modifier": modifier}
+            why = f"The lab's best result so far [{alias}]; dual sites [C1]."
         else:
             for _ in range(10):
                 m1, m2 = self.rng.sample(METALS, 2)
                 recipe = {"M1": m1, "M2": m2, "atomic_ratio": "1:1",
                           "small_molecule_modifier": self.rng.choice(list(MODIFIERS))}
-                if stances.get(describe(recipe), ("",))[0] != "avoid":
+                if seen.get(describe(recipe), (0, ""))[1] != "avoid":
                     break
             why = "Explored: dual sites [C1]."
         recipe.update(modifier_smiles=MODIFIERS[recipe["small_molecule_modifier"]], rationale=why)
