@@ -142,7 +142,7 @@ class Worker:
             return False
         job = learn_jobs.claim_next_learn_job(self.conn, self.worker_id, time.time())
         if job is not None:
-            self.learner.execute(self.conn, job, self.worker_id)
+            self.learner.execute(self.conn, job, self.worker_id, progress=self._progress)
             return True
         claimed = runs.claim_next_run(self.conn, self.worker_id, time.time())
         if claimed is None:

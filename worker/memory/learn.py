@@ -122,9 +122,15 @@ class Learner:
                  clock: Callable[[], float] = time.time):
         self.settings, self.index = settings, index or MemoryIndex()
         self.llm_factory, self.clock = llm_factory, clock
+        self._progress: Callable[[], None] = lambda: None
 
-    def execute(self, conn: sqlite3.Connection, job: learn_jobs.LearnJob, worker_id: str) -> LearnOutcome | None:
-        """Run the job to its end; every failure is recorded on the job, never raised."""
+    def execute(self, conn: sqlite3.Connection, job: learn_jobs.LearnJob, worker_id: str,
+                progress: Callable[[], None] = lambda: None) -> LearnOutcome | None:
+        """Run the job to its end; every failure is recorded on the job, never raised.
+
+        ``progress`` is called between its slow steps, so the worker's hang detection sees a
+        long lesson call as work, as it does an agent's steps."""
+        self._progress = progress
         try:
             outcome = self._learn(conn, job, worker_id)
             log.info("learn job %s (run %s, feedback v%d): %s%s", job.job_id, job.run_id,
@@ -158,6 +164,7 @@ class Learner:
                          s.memory.prefer_score, s.memory.avoid_score)
         notes: dict[str, Any] = {"feedback_version_read": feedback.version}
         embedder = Embedder(s)
+        self._progress()
         try:
             lessons: list[Lesson] = []
             if s.memory.lessons and s.api_key:
@@ -168,10 +175,12 @@ class Learner:
             else:
                 notes["lessons_skipped"] = "no LLM configured" if not s.api_key else \
                     "C2XC_MEMORY_LESSONS=0"
+            self._progress()
             vectors = embedder.embed([f"{lab['title']}\n{lab['content']}",
                                       *(f"{l.title}\n{l.content}" for l in lessons)])
         finally:
             embedder.close()
+        self._progress()
         new_items = [NewMemory(kind="lab_result", role="global", polarity=lab["polarity"],
                                title=lab["title"], content=lab["content"], recipe=lab["recipe"],
                                outcome=lab["outcome"], vector=encode_vector(vectors[0]))]
@@ -204,7 +213,8 @@ class Learner:
                 "attempt", "content", "error", "latency_ms", "usage") if payload.get(k) is not None}})
 
         def ask(messages: list[dict[str, str]]) -> str | None:
-            return llm.chat(messages, temperature=0.2, trace=keep, purpose="memory_lessons").content
+            return llm.chat(messages, temperature=0.2, trace=keep, purpose="memory_lessons",
+                            before_attempt=self._progress).content
 
         try:
             lessons, notes = distil_lessons(ask, text)
