@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from dataclasses import asdict, dataclass, field, replace
 
 from core.env import env_bool, env_float, env_int, env_str, redact_url
@@ -115,6 +116,7 @@ class WorkerSettings:
     reconcile_on_startup: bool
     wake_check_s: float = 0.02
     hang_after_s: float = 600.0
+    host: str = ""  # C2XC_WORKER_HOST: how this worker names its host (default: the host name)
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,7 @@ def load_worker_settings() -> WorkerSettings:
         reconcile_on_startup=env_bool("C2XC_RECONCILE_ON_STARTUP", True),
         wake_check_s=env_float("C2XC_WORKER_WAKE_CHECK_S", 0.02, minimum=0.001),
         hang_after_s=env_float("C2XC_WORKER_HANG_S", 600.0, minimum=1.0),
+        host=env_str("C2XC_WORKER_HOST") or socket.gethostname(),
     )
 
 

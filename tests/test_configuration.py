@@ -39,3 +39,21 @@ def test_the_default_endpoint_serves_the_default_models(monkeypatch):
     assert provider is not None and settings.llm_model in provider.chat_models
     assert (settings.embedding_model, settings.embedding_dim) == provider.embedding
     assert settings.embedding_base_url == settings.llm_base_url
+
+
+def test_a_worker_names_its_host_as_configured(monkeypatch, tmp_path):
+    """Only the pid check of workers on the same host: a name per host keeps leases the judge."""
+    from core.settings import load_run_settings, load_worker_settings
+    from store.db import Database
+    from store.workers import latest_worker
+    from worker.loop import Worker
+    monkeypatch.setenv("C2XC_WORKER_HOST", "lab-node-2")
+    worker = Worker(Database(str(tmp_path / "w.db")), load_worker_settings(), load_run_settings())
+    worker.start()
+    try:
+        assert latest_worker(worker.conn).host == "lab-node-2"
+    finally:
+        worker.shutdown()
+    monkeypatch.delenv("C2XC_WORKER_HOST")
+    import socket
+    assert load_worker_settings().host == socket.gethostname()

@@ -56,7 +56,7 @@ class Worker:
         self.database, self.settings, self.run_settings = database, settings, run_settings
         self.stop_event = stop_event or threading.Event()
         self.worker_id = new_id("worker")
-        self.host = socket.gethostname()
+        self.host = settings.host or socket.gethostname()
         self.executors = executors or {True: execute_dry_run, False: NormalRunExecutor()}
         normal = self.executors.get(False)
         self.learner = Learner(run_settings, getattr(normal, "memory_index", None))
