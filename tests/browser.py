@@ -7,11 +7,12 @@ saying why; CI sets ``C2XC_REQUIRE_BROWSER=1`` and a missing browser fails.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
@@ -100,3 +101,25 @@ def refusal(path: str, status: int) -> str:
     """The console line Chromium writes when ``path`` answers ``status``."""
     return f"{path} - Failed to load resource: the server responded with a status of {status}"
 
+
+
+@contextlib.contextmanager
+def browser_service(workdir: Path, env: dict[str, str]) -> Iterator:
+    """The real service for browser tests, with ``origin`` (its pages' address) set; skips
+    with one line when Chromium is missing."""
+    from tests.processes import running_service
+
+    browser_or_skip()
+    with running_service(workdir, env) as procs:
+        procs.origin = procs.base_url.rsplit("/api/v1", 1)[0]
+        yield procs
+
+
+@contextlib.contextmanager
+def chrome_session() -> Iterator:
+    """One Chromium for a test module, always quit."""
+    driver = start_chrome()
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -10,8 +10,7 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 
-from tests.browser import browser_or_skip, screenshot, severe_console_messages, start_chrome, use_preferences, wait_for
-from tests.processes import running_service
+from tests.browser import browser_service, chrome_session, screenshot, severe_console_messages, use_preferences, wait_for
 from tests.test_memory_e2e import HEEDS_THE_LAB, ONE, give_feedback, learned
 
 pytestmark = pytest.mark.browser
@@ -20,9 +19,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def svc(llm, kbs, tmp_path_factory):
     from tests.agent_fixtures import agent_env
-    browser_or_skip()
-    with running_service(tmp_path_factory.mktemp("ui-memory"), agent_env(llm, kbs, C2XC_MEMORY_LESSONS="0")) as procs:
-        procs.origin = procs.base_url.rsplit("/api/v1", 1)[0]
+    with browser_service(tmp_path_factory.mktemp("ui-memory"), agent_env(llm, kbs, C2XC_MEMORY_LESSONS="0")) as procs:
         yield procs
 
 
@@ -43,9 +40,8 @@ def runs(svc, llm):
 
 @pytest.fixture(scope="module")
 def chrome(svc):
-    driver = start_chrome()
-    yield driver
-    driver.quit()
+    with chrome_session() as driver:
+        yield driver
 
 
 def test_an_m_chip_opens_the_lab_result_it_cites(chrome, svc, runs):

@@ -2,26 +2,22 @@
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser import (browser_or_skip, refusal, screenshot, severe_console_messages, start_chrome,
+from tests.browser import (browser_service, chrome_session, refusal, screenshot, severe_console_messages,
                            use_preferences, wait_for)
-from tests.processes import running_service
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def svc(tmp_path_factory):
-    browser_or_skip()
-    with running_service(tmp_path_factory.mktemp("ui-new-user"), {"C2XC_DRY_RUN_STEP_DELAY_S": "0.3"}) as procs:
-        procs.origin = procs.base_url.rsplit("/api/v1", 1)[0]
+    with browser_service(tmp_path_factory.mktemp("ui-new-user"), {"C2XC_DRY_RUN_STEP_DELAY_S": "0.3"}) as procs:
         yield procs
 
 
 @pytest.fixture(scope="module")
 def chrome(svc):
-    driver = start_chrome()
-    yield driver
-    driver.quit()
+    with chrome_session() as driver:
+        yield driver
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
