@@ -35,7 +35,7 @@ from api.event_stream import CommitWatcher, RunFeeds, StreamSlots
 from api.query_bytes import PercentEncodedQuery
 from api.web import init_web
 from core.settings import load_run_settings, load_worker_settings
-from store.db import API_CACHE_MB, Database
+from store.db import API_CACHE_MB, open_database
 from store.migrations import migrate
 
 PREFIX = "/api/v1"
@@ -79,8 +79,11 @@ def create_app(settings: ApiSettings | None = None) -> Flask:
     app.wsgi_app = PercentEncodedQuery(app.wsgi_app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     _openapi_config(app)
-    database = Database(settings.sqlite_path, cache_mb=API_CACHE_MB)
+    database = open_database(settings.database, cache_mb=API_CACHE_MB, pool_size=settings.db_pool_size)
     migrate(database.connection())
+    database.release()
+    # a pooled (PostgreSQL) connection goes back to the pool when the request ends
+    app.teardown_appcontext(lambda _error: database.release())
     streams = StreamState(watcher=CommitWatcher(database, settings.streams.poll_s),
                           slots=StreamSlots(settings.streams.max_streams), feeds=RunFeeds())
 
@@ -98,5 +101,5 @@ def create_app(settings: ApiSettings | None = None) -> Flask:
         api.register_blueprint(module.blp, url_prefix=PREFIX)
     _serve_docs_assets(app)
     init_web(app)
-    logging.getLogger("c2xc.api").info("API ready on database %s", settings.sqlite_path)
+    logging.getLogger("c2xc.api").info("API ready on database %s", database.path)
     return app

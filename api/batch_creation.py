@@ -110,6 +110,7 @@ def create_batch(services: Services, body: dict[str, Any], key: str | None) -> C
     snapshot = config_snapshot(settings, body, applied)
     with write_transaction(conn):
         if key:
+            idempotency.lock_key(conn, key)
             stored = idempotency.lookup(conn, key, now)
             if stored is not None:
                 return _replay(stored, digest, key)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.env import env_bool, env_float, env_int, env_list
-from core.settings import AuthSettings, load_auth_settings, load_sqlite_path
+from core.settings import AuthSettings, load_auth_settings, load_database
 
 
 @dataclass(frozen=True)
@@ -35,21 +35,25 @@ class StreamSettings:
 
 @dataclass(frozen=True)
 class ApiSettings:
-    sqlite_path: str
+    database: str  # a SQLite path or a postgresql:// URL
     max_body_bytes: int
     enable_debug_endpoints: bool
     idempotency_ttl_s: float
     override_policy: OverridePolicy
     streams: StreamSettings = StreamSettings()
     auth: AuthSettings = AuthSettings(token=None, allow_unauthenticated=False)
+    # PostgreSQL only: connections per API process, shared by its request threads (a request
+    # holds one for its duration; an event stream only while it reads)
+    db_pool_size: int = 10
 
 
 def load_api_settings() -> ApiSettings:
     return ApiSettings(
-        sqlite_path=load_sqlite_path(),
+        database=load_database(),
         auth=load_auth_settings(),
         max_body_bytes=env_int("C2XC_MAX_BODY_BYTES", 256 * 1024, minimum=1024),
         enable_debug_endpoints=env_bool("C2XC_ENABLE_DEBUG_ENDPOINTS", False),
+        db_pool_size=env_int("C2XC_DB_POOL_SIZE", 10, minimum=1),
         idempotency_ttl_s=env_float("C2XC_IDEMPOTENCY_TTL_S", 24 * 3600.0, minimum=1.0),
         override_policy=OverridePolicy(
             allowed_fields=env_list("C2XC_ALLOWED_OVERRIDES"),

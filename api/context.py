@@ -5,7 +5,6 @@ with different databases in one process.
 """
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -38,5 +37,7 @@ def services() -> Services:
     return current_app.extensions["c2xc"]
 
 
-def conn() -> sqlite3.Connection:
+def conn():
+    """This thread's connection (SQLite, or one borrowed from the PostgreSQL pool until the
+    request ends)."""
     return services().database.connection()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 
+import psycopg
 from flask import Flask, jsonify
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
@@ -98,6 +99,27 @@ def register_error_handlers(app: Flask) -> None:
             return envelope(503, "dependency_unavailable", f"the database is unavailable: {error}",
                             {"missing": ["database"]})
         return handle_unexpected(error)
+
+    @app.errorhandler(psycopg.OperationalError)
+    def handle_postgres_unavailable(error: psycopg.OperationalError):
+        """Connection lost, server restarting, lock or statement timeout: try again later."""
+        log.error("database unavailable: %s", error)
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        return envelope(503, "dependency_unavailable", f"the database is unavailable: {first_line}",
+                        {"missing": ["database"]})
+
+    @app.errorhandler(sqlite3.IntegrityError)
+    @app.errorhandler(psycopg.IntegrityError)
+    def handle_integrity_error(error: Exception):
+        """A rule the database holds (SPEC 13): a concurrent writer got there first.
+
+        The store checks every rule before it writes, so a violation that
+        still reaches here lost a race (two creates of one name, a product
+        archived between the check and the insert): a 409, never a 500.
+        """
+        log.warning("conflict reported by the database: %s", error)
+        return envelope(409, "conflict", "a concurrent change conflicts with this request; "
+                        "read the resource again and retry", {"reason": "concurrent_change"})
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

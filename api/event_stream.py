@@ -7,9 +7,12 @@ Three rules keep streams cheap for everyone else:
 * **No transaction between polls.** Each poll is one short autocommit read
   (the statement is exhausted before the stream waits), so a stream never
   pins a WAL snapshot: checkpoints proceed and the WAL stays bounded.
-* **One watcher per process.** A single thread reads ``PRAGMA data_version``
-  (a counter in shared memory) every ``poll_s`` and wakes the waiting
+* **One watcher per process.** A single thread reads the database's change
+  marker (SQLite: ``PRAGMA data_version``, a counter in shared memory;
+  PostgreSQL: the newest event's seq) every ``poll_s`` and wakes the waiting
   streams when another process committed; idle streams cost no queries.
+* **No pooled connection while waiting** (PostgreSQL): a stream gives its
+  connection back to the pool after each read, before it writes or waits.
 * **Bounded.** At most ``max_streams`` per API worker process (more is a
   503), a keep-alive comment at least every ``keepalive_s``, an end after
   ``max_age_s`` or when the process shuts down (the browser resumes with
@@ -19,10 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sqlite3
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from api.config import StreamSettings
 from api.serializers import event_dict
@@ -30,7 +32,7 @@ from core.errors import DependencyUnavailable
 from core.trace import TERMINAL_EVENT_TYPES
 from store import events, runs
 from store.cursor import decode_cursor, encode_cursor
-from store.db import Database, data_version
+from store.db import DATABASE_ERRORS, Database, change_marker
 from store.status import TERMINAL_STATUSES
 
 PAGE = 200
@@ -59,9 +61,11 @@ class CommitWatcher:
         seen = None
         while True:
             try:
-                current = data_version(self.database.connection())
-            except sqlite3.Error:
+                current = change_marker(self.database.connection())
+            except DATABASE_ERRORS:
                 current = None
+            finally:
+                self.database.release()
             if current != seen or SHUTDOWN.is_set():
                 seen = current
                 with self._changed:
@@ -115,7 +119,7 @@ class RunFeed:
         self._base_seq: int | None = None  # the buffer holds every event with seq > base_seq
         self._fetched_version: int | None = None
 
-    def events_after(self, conn: sqlite3.Connection, after_seq: int, version: int) -> list | None:
+    def events_after(self, conn, after_seq: int, version: int) -> list | None:
         """Events after ``after_seq`` from the shared buffer; None: catch up on your own."""
         with self._lock:
             if self._fetched_version != version:
@@ -125,7 +129,7 @@ class RunFeed:
                 return None
             return [item for item in self._buffer if item[0].seq > after_seq]
 
-    def _refresh(self, conn: sqlite3.Connection) -> None:
+    def _refresh(self, conn) -> None:
         if self._base_seq is None:  # start at the run's current end; earlier is catch-up
             self._base_seq = events.last_seq(conn, self.run_id)
             return
@@ -174,7 +178,7 @@ def _message(event) -> str:
     return f"id: {item['cursor']}\ndata: {json.dumps(item, separators=(',', ':'))}\n\n"
 
 
-def _catch_up(conn: sqlite3.Connection, run_id: str, after_seq: int) -> tuple[list, bool]:
+def _catch_up(conn, run_id: str, after_seq: int) -> tuple[list, bool]:
     """One page of (event, message) after ``after_seq``, read by this stream alone; and more?"""
     cursor = encode_cursor(events.CURSOR_KIND, after_seq) if after_seq else None
     items, _, has_more = events.list_events(conn, run_id, limit=PAGE, cursor=cursor)
@@ -197,12 +201,14 @@ def stream_run_events(database: Database, run_id: str, after_seq: int, event_typ
             version = watcher.version
             position = after_seq
             finished = runs.get_run(database.connection(), run_id).status in TERMINAL_STATUSES
+            database.release()
             while not SHUTDOWN.is_set():
                 conn = database.connection()
                 items = None if finished else feed.events_after(conn, position, version)
                 more = False
                 if items is None:
                     items, more = _catch_up(conn, run_id, position)
+                database.release()  # before writing to the client or waiting
                 batch, ended = [], False
                 for event, message in items:  # one write per wake, however many events
                     position = event.seq

@@ -108,7 +108,7 @@ def apply_overrides(base: RunSettings, overrides: dict[str, str]) -> RunSettings
 
 @dataclass(frozen=True)
 class WorkerSettings:
-    sqlite_path: str
+    database: str  # a SQLite path or a postgresql:// URL (core.settings.load_database)
     poll_interval_s: float
     max_idle_poll_s: float
     heartbeat_interval_s: float
@@ -217,15 +217,22 @@ def load_memory_settings() -> MemorySettings:
                           lessons=env_bool("C2XC_MEMORY_LESSONS", True), near_duplicate=near)
 
 
-def load_sqlite_path() -> str:
-    return env_str("C2XC_SQLITE_PATH", DEFAULT_SQLITE_PATH)
+def load_database() -> str:
+    """``C2XC_DATABASE_URL`` (PostgreSQL, SPEC 13) when set, else the SQLite file ``C2XC_SQLITE_PATH``."""
+    url = env_str("C2XC_DATABASE_URL")
+    if not url:
+        return env_str("C2XC_SQLITE_PATH", DEFAULT_SQLITE_PATH)
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError("C2XC_DATABASE_URL must be a PostgreSQL URL (postgresql://user:password@host"
+                          ":5432/dbname); leave it unset to use the SQLite file C2XC_SQLITE_PATH")
+    return url
 
 
 def load_worker_settings() -> WorkerSettings:
     poll = env_float("C2XC_WORKER_POLL_S", 0.5, minimum=0.01)
     heartbeat = env_float("C2XC_WORKER_HEARTBEAT_S", 2.0, minimum=0.05)
     return WorkerSettings(
-        sqlite_path=load_sqlite_path(),
+        database=load_database(),
         poll_interval_s=poll,
         max_idle_poll_s=max(poll, env_float("C2XC_WORKER_MAX_POLL_S", 2.0, minimum=0.01)),
         heartbeat_interval_s=heartbeat,

@@ -3,7 +3,9 @@
 It lives in ``store`` because every command is a change to the database the
 API and the worker share, made through the same functions they use (and the
 same migrations), never by hand-written SQL against a live file. It reads
-``C2XC_SQLITE_PATH`` like the service; ``--db`` points it elsewhere.
+``C2XC_DATABASE_URL`` / ``C2XC_SQLITE_PATH`` like the service; ``--db`` points
+it elsewhere. ``backup`` and ``vacuum`` are SQLite's; on PostgreSQL they say
+what to use instead, and ``prune`` works on both.
 
 Commands print one JSON object on success (easy to read, easy to script)
 and a one-line error with exit code 1 when the database refuses.
@@ -13,15 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 import time
 from dataclasses import asdict
 
 from core.errors import InvalidArgument, ServiceError
-from core.settings import DEFAULT_SQLITE_PATH, load_sqlite_path
-from store import backup, products, retention
-from store.db import Database
+from core.settings import DEFAULT_SQLITE_PATH, load_database
+from store import backup, dialect, products, retention
+from store.db import DATABASE_ERRORS, Database, open_database
 from store.migrations import migrate
 
 DAY_S = 86400.0
@@ -33,7 +34,23 @@ def _seed_products(database: Database, _args: argparse.Namespace) -> dict:
             "products": [p.name for p in preset.products], "products_added": added}
 
 
+ON_POSTGRES = {
+    "backup": "on PostgreSQL, back up with the server's own tools: pg_dump -Fc (a consistent "
+              "logical copy of a live database) or pg_basebackup with WAL archiving for "
+              "point-in-time recovery; see docs/OPERATIONS.md",
+    "vacuum": "on PostgreSQL, autovacuum reclaims the space prune frees; to shrink the files "
+              "now, run VACUUM (FULL) in psql during a quiet period (it locks each table); "
+              "see docs/OPERATIONS.md",
+}
+
+
+def _sqlite_only(database: Database, command: str) -> None:
+    if dialect.name_of(database) == dialect.POSTGRES:
+        raise InvalidArgument(f"{command} is for the SQLite file: {ON_POSTGRES[command]}")
+
+
 def _backup(database: Database, args: argparse.Namespace) -> dict:
+    _sqlite_only(database, "backup")
     return asdict(backup.backup(database.connection(), args.path, overwrite=args.overwrite))
 
 
@@ -51,6 +68,7 @@ def _prune(database: Database, args: argparse.Namespace) -> dict:
 
 
 def _vacuum(database: Database, _args: argparse.Namespace) -> dict:
+    _sqlite_only(database, "vacuum")
     conn = database.connection()
     before = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect with this VACUUM; prunes then shrink it
@@ -123,7 +141,8 @@ COMMANDS = {
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="c2xc-admin", description="Maintenance of the C2XC service's database, asked for by name.")
-    parser.add_argument("--db", help=f"SQLite file (default: C2XC_SQLITE_PATH, else {DEFAULT_SQLITE_PATH})")
+    parser.add_argument("--db", help="SQLite file or postgresql:// URL (default: C2XC_DATABASE_URL, "
+                                     f"else C2XC_SQLITE_PATH, else {DEFAULT_SQLITE_PATH})")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (_run, help_text, add_arguments) in COMMANDS.items():
         command = commands.add_parser(name, help=help_text, description=help_text)
@@ -135,11 +154,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        database = Database(args.db or load_sqlite_path())
+        database = open_database(args.db or load_database())
         migrate(database.connection())
         result = COMMANDS[args.command][0](database, args)
-    except (ServiceError, sqlite3.Error) as error:
-
+    except (ServiceError, *DATABASE_ERRORS) as error:
         print(f"c2xc-admin {args.command}: {error}", file=sys.stderr)
         return 1
     print(json.dumps(result, ensure_ascii=False))

@@ -11,10 +11,12 @@ import sqlite3
 from typing import Any
 
 from core.errors import NotFound
+from store import dialect
 from store import status as st
 from store.cursor import decode_cursor, page, where
 from store.ids import new_id
 from store.records import Batch
+from store.wakeups import announce_work
 
 CURSOR_KIND = "batches"
 SCHEMA_VERSION = 1
@@ -38,6 +40,7 @@ def insert_batch(conn: sqlite3.Connection, *, user_request: str, n_runs: int,
         "INSERT INTO runs (run_id, batch_id, run_index, status, created_at) VALUES (?, ?, ?, ?, ?)",
         [(run_id, batch_id, index, st.QUEUED, now) for run_id, index in runs],
     )
+    announce_work(conn, "batch")
     batch = Batch(batch_id=batch_id, created_at=now, status=st.QUEUED, user_request=user_request,
                   n_runs=n_runs, recipes_per_run=recipes_per_run, temperature=temperature,
                   dry_run=dry_run, config_snapshot=config_snapshot,
@@ -52,7 +55,14 @@ def run_counts(conn: sqlite3.Connection, batch_id: str) -> dict[str, int]:
 
 
 def refresh_batch_status(conn: sqlite3.Connection, batch_id: str) -> str:
-    """Recompute and store a batch's status from its runs (call inside the run's transaction)."""
+    """Recompute and store a batch's status from its runs (call inside the run's transaction).
+
+    Under the batch's row lock on PostgreSQL: two workers ending the batch's
+    last two runs at once would each count the other's run as still running
+    and leave the batch ``running`` forever; with the lock, the second counts
+    after the first has committed (READ COMMITTED reads anew per statement).
+    """
+    dialect.lock(conn, "lock_batch", batch_id)
     new_status = st.rollup_batch_status(run_counts(conn, batch_id))
     conn.execute("UPDATE batches SET status = ? WHERE batch_id = ? AND status != ?",
                  (new_status, batch_id, new_status))
@@ -84,12 +94,13 @@ def list_batches(conn: sqlite3.Connection, *, status: str | None, q: str | None,
     """Newest first; ``q`` is a case-insensitive substring of ``user_request``: of three or more
     characters, found in the trigram index (v10); shorter, by walking the requests."""
     indexed = q is not None and len(q) >= TRIGRAM
+    fts = indexed and not dialect.is_postgres(conn)  # pg_trgm indexes the ILIKE itself
     clause, params = where([
         ("seq < ?", decode_cursor(CURSOR_KIND, cursor) if cursor else None),
-        ("+status = ?" if indexed else "status = ?", status),
-        ("seq IN (SELECT rowid FROM batches_fts WHERE batches_fts MATCH ?)",
-         _phrase(q) if indexed else None),
-        ("user_request LIKE ? ESCAPE '\\'", _like_pattern(q) if q and not indexed else None),
+        (dialect.sql(conn, "batch_status_with_search") if indexed else "status = ?", status),
+        (dialect.sql(conn, "batch_search_indexed"),
+         (_phrase(q) if fts else _like_pattern(q)) if indexed else None),
+        (dialect.sql(conn, "batch_search_walk"), _like_pattern(q) if q and not indexed else None),
     ])
     rows = conn.execute(f"SELECT * FROM batches {clause} ORDER BY seq DESC LIMIT ?",
                         (*params, limit + 1)).fetchall()

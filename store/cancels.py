@@ -11,9 +11,11 @@ import sqlite3
 from dataclasses import dataclass
 
 from core.errors import NotFound
+from store import dialect
 from store import status as st
 from store.db import write_transaction
 from store.ids import new_id
+from store.wakeups import announce_work
 
 REQUESTED, ALREADY_REQUESTED, ALREADY_FINISHED = "requested", "already_requested", "already_finished"
 
@@ -39,6 +41,7 @@ def _record(conn: sqlite3.Connection, target_type: str, target_id: str, reason: 
     cancel_id = new_id("cancel")
     conn.execute("INSERT INTO cancel_requests (cancel_id, target_type, target_id, reason, created_at)"
                  " VALUES (?, ?, ?, ?, ?)", (cancel_id, target_type, target_id, reason, now))
+    announce_work(conn, "cancel")
     return cancel_id
 
 
@@ -60,6 +63,7 @@ def request_run_cancel(conn: sqlite3.Connection, run_id: str, reason: str | None
                        now: float) -> CancelOutcome:
     """A run is covered by a request naming it or its batch."""
     with write_transaction(conn):
+        dialect.lock(conn, "lock_run", run_id)  # two requests at once: one records, one finds it
         row = conn.execute("SELECT status, batch_id FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         covering = (run_id, row["batch_id"]) if row else (run_id,)
         return _request(conn, "run", run_id, reason, now, row, covering)
@@ -68,6 +72,7 @@ def request_run_cancel(conn: sqlite3.Connection, run_id: str, reason: str | None
 def request_batch_cancel(conn: sqlite3.Connection, batch_id: str, reason: str | None,
                          now: float) -> CancelOutcome:
     with write_transaction(conn):
+        dialect.lock(conn, "lock_batch", batch_id)
         row = conn.execute("SELECT status FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
         return _request(conn, "batch", batch_id, reason, now, row, (batch_id,))
 

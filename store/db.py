@@ -14,6 +14,12 @@ Rules this module enforces for everybody:
 * One connection per thread and per process. :class:`Database` hands each
   thread its own and opens a fresh one after a fork, so a connection is never
   shared across processes.
+
+This module is also the seam between the two backends: :func:`open_database`
+picks SQLite (a path, the default) or PostgreSQL (``postgresql://…``, see
+:mod:`store.postgres`), and :func:`write_transaction`,
+:func:`read_transaction`, :func:`change_marker` and :func:`database_now`
+work on a connection of either kind.
 """
 from __future__ import annotations
 
@@ -23,11 +29,19 @@ import random
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
+
+import psycopg
 
 from core.errors import DependencyUnavailable
-from store import lock_stats
+from store import dialect, lock_stats, postgres
+
+# What a database failure looks like, from either backend: callers that retry or map to 503
+# catch this tuple, never one engine's exceptions.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
+# A constraint violation on either backend: a concurrent writer won a race.
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
 
 BUSY_TIMEOUT_MS = 10_000
 # How a writer waits for the write lock: first try at once, then retry after
@@ -77,6 +91,7 @@ class GatedConnection(sqlite3.Connection):
     """A connection that knows its file's writer gate (see :func:`writer_gate`)."""
 
     writer_gate: threading.Lock | None = None
+    dialect = dialect.SQLITE
 
 
 _GATES: dict[str, threading.Lock] = {}
@@ -186,7 +201,16 @@ def _gate(conn: sqlite3.Connection, timeout_s: float) -> Iterator[None]:
 
 @contextlib.contextmanager
 def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """Take this process's write turn, then the write lock, then run the block atomically."""
+    """Take this process's write turn, then the write lock, then run the block atomically.
+
+    On PostgreSQL: a READ COMMITTED transaction with a lock timeout; other
+    writers run beside it, and the store's row locks (:mod:`store.dialect`)
+    order the ones that touch the same rows.
+    """
+    if dialect.is_postgres(conn):
+        with postgres.write_transaction(conn):
+            yield conn
+        return
     asked = time.perf_counter()
     timeout_s = BUSY_TIMEOUT_MS / 1000
     with _gate(conn, timeout_s):
@@ -213,6 +237,10 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 @contextlib.contextmanager
 def read_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One consistent snapshot for several reads (WAL readers never block writers)."""
+    if dialect.is_postgres(conn):
+        with postgres.read_transaction(conn):
+            yield conn
+        return
     conn.execute("BEGIN")
     try:
         yield conn
@@ -221,20 +249,47 @@ def read_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             conn.execute("COMMIT")
 
 
-def data_version(conn: sqlite3.Connection) -> int:
-    """Changes whenever *another* connection commits: a cheap "anything new?" check.
+def change_marker(conn: sqlite3.Connection) -> int:
+    """Changes when another connection committed something a waiting reader may want.
 
-    Read from the WAL index in shared memory, no disk I/O, so an idle worker
-    can ask it many times a second instead of sleeping through new work.
+    On SQLite, ``PRAGMA data_version``: read from the WAL index in shared
+    memory, no disk I/O, so an idle worker or the API's stream watcher can
+    ask it many times a second. On PostgreSQL, the newest event's ``seq``
+    (one step down the primary key); the worker waits on LISTEN/NOTIFY
+    instead (:mod:`store.wakeups`).
     """
-    return conn.execute("PRAGMA data_version").fetchone()[0]
+    return conn.execute(dialect.sql(conn, "change_marker")).fetchone()[0]
+
+
+def database_now(conn: sqlite3.Connection) -> float:
+    """The database's clock (epoch seconds), which every host's leases are compared on.
+
+    SQLite lives on the one host that uses it, so its clock is this host's.
+    """
+    statement = dialect.sql(conn, "database_now")
+    return time.time() if statement is None else float(conn.execute(statement).fetchone()[0])
+
+
+def is_postgres_url(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://"))
+
+
+def open_database(target: str, cache_mb: int = WORKER_CACHE_MB, pool_size: int | None = None
+                  ) -> Database | postgres.PgDatabase:
+    """A SQLite file path, or a ``postgresql://`` URL (SPEC 13)."""
+    if is_postgres_url(target):
+        return postgres.PgDatabase(target, pool_size or postgres.DEFAULT_POOL_SIZE)
+    return Database(target, cache_mb)
 
 
 class Database:
     """A path plus one lazily opened connection per (process, thread)."""
 
+    dialect = dialect.SQLITE
+
     def __init__(self, path: str, cache_mb: int = WORKER_CACHE_MB):
         self.path, self.cache_mb = path, cache_mb
+        self.target = path  # what open_database() takes to open this database again
         self._local = threading.local()
 
     def connection(self) -> sqlite3.Connection:
@@ -244,6 +299,13 @@ class Database:
             conn = connect(self.path, self.cache_mb)
             self._local.conn, self._local.pid = conn, pid
         return conn
+
+    def release(self) -> None:
+        """Nothing to give back: a SQLite connection costs nothing while idle (see PgDatabase)."""
+
+    def dispose(self) -> None:
+        """The process is done with the database (PostgreSQL closes its pool here)."""
+        self.close()
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

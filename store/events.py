@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from core.errors import LeaseLost, NotFound
+from store import dialect
 from store.cursor import decode_cursor, page
 from store.db import write_transaction
 from store.ids import new_id
@@ -31,7 +33,7 @@ def insert_event(conn: sqlite3.Connection, run_id: str, event_type: str, payload
     size = len(encoded.encode("utf-8"))
     seq = conn.execute(
         "INSERT INTO events (event_id, run_id, created_at, event_type, payload_bytes)"
-        " VALUES (?, ?, ?, ?, ?)", (event_id, run_id, now, event_type, size)).lastrowid
+        " VALUES (?, ?, ?, ?, ?) RETURNING seq", (event_id, run_id, now, event_type, size)).fetchone()[0]
     conn.execute("INSERT INTO event_payloads (event_seq, payload_json) VALUES (?, ?)",
                  (seq, encoded))
     return Event(event_id=event_id, run_id=run_id, created_at=now, event_type=event_type,
@@ -42,10 +44,11 @@ def require_owner(conn: sqlite3.Connection, run_id: str, worker_id: str) -> None
     """Inside a write transaction: the run must still be ``running`` and held by ``worker_id``.
 
     A worker that hung and lost its lease (its run was failed by another
-    worker) must not add to a trace that has already ended.
+    worker) must not add to a trace that has already ended. On PostgreSQL
+    the run's row is held (FOR SHARE) until the append commits, so a
+    reconciler cannot end the run between this check and the insert.
     """
-    held = conn.execute("SELECT 1 FROM runs WHERE run_id = ? AND status = 'running' AND worker_id = ?",
-                        (run_id, worker_id)).fetchone()
+    held = conn.execute(dialect.sql(conn, "owned_running_run"), (run_id, worker_id)).fetchone()
     if held is None:
         raise LeaseLost(f"run {run_id} is no longer held by worker {worker_id}",
                        {"run_id": run_id, "worker_id": worker_id})

@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.fractions import fractions, value_sum
-from store import learn_jobs
+from store import dialect, learn_jobs
 from store import status as st
 from store.db import write_transaction
 from store.ids import new_id
@@ -61,6 +62,7 @@ def put_feedback(conn: sqlite3.Connection, run_id: str, *, score: float, pros: s
     never learned from).
     """
     with write_transaction(conn):
+        dialect.lock(conn, "lock_run", run_id)  # concurrent saves replace one after the other
         now = clock()
         status, recipe_count, dry_run = _run_state(conn, run_id)
         if status != st.COMPLETED:

@@ -12,6 +12,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from store import dialect
+
 
 @dataclass(frozen=True)
 class StoredResponse:
@@ -19,6 +21,12 @@ class StoredResponse:
     status: int
     body: dict[str, Any]
     batch_id: str
+
+
+def lock_key(conn: sqlite3.Connection, key: str) -> None:
+    """Inside the create's transaction: same-key requests take turns (PostgreSQL; SQLite's
+    write lock already does), so the second finds the first's response and replays it."""
+    dialect.lock(conn, "lock_idempotency_key", key)
 
 
 def lookup(conn: sqlite3.Connection, key: str, now: float) -> StoredResponse | None:

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from core.errors import Conflict, LeaseLost, NotFound
+from store import dialect
 from store import status as st
 from store.db import write_transaction
 from store.ids import new_id
+from store.wakeups import announce_work
 
 QUEUED, RUNNING, COMPLETED, FAILED, SUPERSEDED = ("queued", "running", "completed", "failed",
                                                   "superseded")
@@ -46,7 +49,7 @@ class LearnJob:
     notes: dict[str, Any]
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "LearnJob":
+    def from_row(cls, row: sqlite3.Row) -> LearnJob:
         return cls(**{k: row[k] for k in (
             "job_id", "run_id", "feedback_version", "reason", "status", "attempts", "worker_id",
             "created_at", "started_at", "finished_at", "error_code", "error_message", "delta_id")},
@@ -62,6 +65,7 @@ def queue_in_transaction(conn: sqlite3.Connection, run_id: str, feedback_version
         "INSERT INTO learn_jobs (job_id, run_id, feedback_version, reason, status, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
         (new_id("learn"), run_id, feedback_version, reason, QUEUED, now)).fetchone()
+    announce_work(conn, "learn")
     return LearnJob.from_row(row)
 
 
@@ -93,10 +97,8 @@ def claim_next_learn_job(conn: sqlite3.Connection, worker_id: str, now: float) -
     if conn.execute("SELECT 1 FROM learn_jobs WHERE status = ? LIMIT 1", (QUEUED,)).fetchone() is None:
         return None
     with write_transaction(conn):
-        row = conn.execute(
-            "UPDATE learn_jobs SET status = ?, worker_id = ?, started_at = ?, attempts = attempts + 1"
-            " WHERE seq = (SELECT seq FROM learn_jobs WHERE status = ? ORDER BY seq LIMIT 1)"
-            " AND status = ? RETURNING *", (RUNNING, worker_id, now, QUEUED, QUEUED)).fetchone()
+        row = conn.execute(dialect.sql(conn, "claim_learn_job"),
+                           (RUNNING, worker_id, now, QUEUED, QUEUED)).fetchone()
         if row is not None:
             conn.execute("UPDATE workers SET heartbeat_at = ?, stopped_at = NULL WHERE worker_id = ?",
                          (now, worker_id))
@@ -104,9 +106,12 @@ def claim_next_learn_job(conn: sqlite3.Connection, worker_id: str, now: float) -
 
 
 def require_job_owner(conn: sqlite3.Connection, job_id: str, worker_id: str) -> None:
-    """Fencing: raise ``LeaseLost`` unless ``worker_id`` still holds the running job."""
-    row = conn.execute("SELECT 1 FROM learn_jobs WHERE job_id = ? AND status = ? AND worker_id = ?",
-                       (job_id, RUNNING, worker_id)).fetchone()
+    """Fencing: raise ``LeaseLost`` unless ``worker_id`` still holds the running job.
+
+    On PostgreSQL the job's row stays locked until the caller commits, so a
+    reconciler cannot re-queue it between this check and the job's end.
+    """
+    row = conn.execute(dialect.sql(conn, "owned_running_job"), (job_id, RUNNING, worker_id)).fetchone()
     if row is None:
         raise LeaseLost(f"learn job {job_id} is no longer held by worker {worker_id}",
                         {"job_id": job_id, "worker_id": worker_id})
@@ -146,15 +151,21 @@ def requeue_orphaned(conn: sqlite3.Connection, *, reconciler_id: str,
                                   (job["worker_id"],)).fetchone()
             if not is_gone(worker):
                 continue
+            # guarded: another reconciler, or the job's own end, may have moved it meanwhile
+            held = (job["job_id"], RUNNING, job["worker_id"])
             if job["attempts"] >= MAX_ATTEMPTS:
-                conn.execute("UPDATE learn_jobs SET status = ?, finished_at = ?, error_code = ?,"
-                             " error_message = ? WHERE job_id = ?",
-                             (FAILED, now, "worker_lost", f"the workers holding this job stopped "
-                              f"{job['attempts']} times without finishing it", job["job_id"]))
+                moved_row = conn.execute(
+                    "UPDATE learn_jobs SET status = ?, finished_at = ?, error_code = ?, error_message = ?"
+                    " WHERE job_id = ? AND status = ? AND worker_id = ? RETURNING job_id",
+                    (FAILED, now, "worker_lost", f"the workers holding this job stopped "
+                     f"{job['attempts']} times without finishing it", *held)).fetchone()
             else:
-                conn.execute("UPDATE learn_jobs SET status = ?, worker_id = NULL, started_at = NULL"
-                             " WHERE job_id = ?", (QUEUED, job["job_id"]))
-            moved.append(job["job_id"])
+                moved_row = conn.execute(
+                    "UPDATE learn_jobs SET status = ?, worker_id = NULL, started_at = NULL"
+                    " WHERE job_id = ? AND status = ? AND worker_id = ? RETURNING job_id",
+                    (QUEUED, *held)).fetchone()
+            if moved_row is not None:
+                moved.append(job["job_id"])
     return moved
 
 

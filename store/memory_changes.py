@@ -10,6 +10,7 @@ import sqlite3
 from typing import Any
 
 from core.errors import ValidationFailed
+from store import dialect
 from store.db import write_transaction
 from store.ids import new_id
 from store.memory_deltas import Op, apply_delta, rollback_in_transaction, rollback_preview, update_op
@@ -29,6 +30,7 @@ def create_note(conn: sqlite3.Connection, *, title: str, content: str, role: str
              "source_run_id": None, "feedback_version": None, "support_run_ids": [],
              "contra_run_ids": [], "updated_at": now, "extra": extra, "embedder": embedder}
     with write_transaction(conn):
+        dialect.lock(conn, "lock_memory_bank")  # deltas read the bank, then change it
         delta_id = apply_delta(conn, source="manual", summary=f"note added: {title}", now=now,
                                ops=[Op(memory_id=memory_id, after=state, after_vector=vector,
                                        created_at=now)])
@@ -49,6 +51,7 @@ def patch_item(conn: sqlite3.Connection, memory_id: str, changes: dict[str, Any]
         raise ValidationFailed("these fields cannot be edited",
                                {"fields": {k: ["not editable"] for k in sorted(unknown)}})
     with write_transaction(conn):
+        dialect.lock(conn, "lock_memory_bank")  # deltas read the bank, then change it
         item = get_item(conn, memory_id)
         effective = {k: v for k, v in changes.items() if getattr(item, k) != v}
         if not effective and vector is None:
@@ -64,6 +67,7 @@ def patch_item(conn: sqlite3.Connection, memory_id: str, changes: dict[str, Any]
 def rollback(conn: sqlite3.Connection, delta_id: str, now: float) -> dict[str, Any]:
     """Undo a delta exactly, or raise ``Conflict`` naming what stands in the way."""
     with write_transaction(conn):
+        dialect.lock(conn, "lock_memory_bank")  # deltas read the bank, then change it
         preview = rollback_preview(conn, delta_id)
         restored = rollback_in_transaction(conn, delta_id, now, why="manual")
     return {**preview, "possible": True, "restored": restored}

@@ -45,7 +45,7 @@ def record_exposures(conn: sqlite3.Connection, run_id: str, event_type: str, pay
 def insert_citations(conn: sqlite3.Connection, run_id: str, citations: dict[str, str]) -> None:
     """The memories an output cites (caller holds the write transaction)."""
     conn.executemany(
-        "INSERT OR IGNORE INTO memory_citations (memory_id, run_id, alias) VALUES (?, ?, ?)",
+        "INSERT INTO memory_citations (memory_id, run_id, alias) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         [(ref[len(MEMORY_REF_PREFIX):], run_id, alias) for alias, ref in citations.items()
          if ref.startswith(MEMORY_REF_PREFIX)])
 

@@ -24,11 +24,18 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from store import learn_jobs
+from store import dialect, learn_jobs
 from store.db import write_transaction
 from store.ids import new_id
-from store.memory_deltas import (Op, apply_delta, applied_learn_delta, later_conflicts,
-                                 delta_ops, rollback_in_transaction, update_op)
+from store.memory_deltas import (
+    Op,
+    applied_learn_delta,
+    apply_delta,
+    delta_ops,
+    later_conflicts,
+    rollback_in_transaction,
+    update_op,
+)
 from store.memory_items import get_items, write_state
 
 
@@ -92,6 +99,7 @@ def commit_learning(conn: sqlite3.Connection, *, job: learn_jobs.LearnJob, worke
                     notes: dict[str, Any]) -> LearnOutcome:
     run_id = job.run_id
     with write_transaction(conn):
+        dialect.lock(conn, "lock_memory_bank")  # deltas read the bank, then change it
         learn_jobs.require_job_owner(conn, job.job_id, worker_id)
         if learn_jobs.current_feedback_version(conn, run_id) != job.feedback_version:
             learn_jobs.end_in_transaction(conn, job.job_id, worker_id, status=learn_jobs.SUPERSEDED,

@@ -15,12 +15,13 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from core.catalogue_names import display_name, name_key
 from core.errors import Conflict, NotFound, ValidationFailed
 from store.cursor import decode_cursor, page, where
-from store.db import write_transaction
+from store.db import INTEGRITY_ERRORS, write_transaction
 from store.ids import new_id
 from store.records import Preset, Product
 
@@ -56,7 +57,7 @@ def _unique_name(table: str, key: str, name: str) -> Iterator[None]:
     """A unique violation on the name (a concurrent writer took it first) is a 409, not a 500."""
     try:
         yield
-    except sqlite3.IntegrityError as error:
+    except INTEGRITY_ERRORS as error:
         if "name_norm" not in str(error):
             raise
         raise Conflict(f"the name {display_name(name)!r} is taken (names are compared without case)",

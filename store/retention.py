@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
+from store import dialect
 from store import status as st
 from store.db import write_transaction
 
@@ -67,7 +68,8 @@ class _Chunks:
         took = (time.perf_counter() - started) * 1000
         # copy the WAL back into the database between transactions (a passive checkpoint
         # blocks no one), so the WAL stays small and the next commit does not do it
-        self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        if not dialect.is_postgres(self.conn):
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         self.report.transactions += 1
         self.report.transaction_ms.append(took)
         self.report.longest_transaction_ms = max(self.report.longest_transaction_ms, took)
@@ -116,6 +118,9 @@ def _close_run(run_id: str, now: float, outputs: bool, feedback: bool, report: P
 
 
 def _give_back_pages(conn: sqlite3.Connection, report: PruneReport, pause_s: float) -> None:
+    """SQLite: free pages go back to the disk in steps. PostgreSQL: autovacuum reuses them."""
+    if dialect.is_postgres(conn):
+        return
     if conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:  # INCREMENTAL
         pages = _Chunks(conn, report, pause_s, rows=FIRST_VACUUM_PAGES)  # sized by time, like deletions
         free = _free_pages(conn)
@@ -138,6 +143,8 @@ def _vacuum_step(conn: sqlite3.Connection, pages: int) -> int:
 
 
 def _file_bytes(conn: sqlite3.Connection) -> int:
+    if dialect.is_postgres(conn):
+        return int(conn.execute("SELECT pg_database_size(current_database())").fetchone()[0])
     return conn.execute("PRAGMA page_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
 
 
@@ -147,11 +154,14 @@ def prune_traces(conn: sqlite3.Connection, *, finished_before: float, outputs: b
     started = time.monotonic()
     report = PruneReport(bytes_before=_file_bytes(conn))
     chunks = _Chunks(conn, report, pause_s, rows=FIRST_EVENT_ROWS)
-    conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints happen between chunks instead
-    try:
+    if dialect.is_postgres(conn):
         _prune(conn, chunks, report, finished_before, outputs, feedback)
-    finally:
-        conn.execute("PRAGMA wal_autocheckpoint=1000")
+    else:
+        conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints happen between chunks instead
+        try:
+            _prune(conn, chunks, report, finished_before, outputs, feedback)
+        finally:
+            conn.execute("PRAGMA wal_autocheckpoint=1000")
     report.bytes_after = _file_bytes(conn)
     report.seconds = round(time.monotonic() - started, 1)
     return report

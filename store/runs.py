@@ -6,6 +6,14 @@ Only the worker calls the transition functions (``claim_next_run``,
 refreshes the batch roll-up, so a crash leaves either the old state or the
 new one, never half of it. Transitions out of ``running`` are guarded by the
 owning ``worker_id``: a worker can only finish a run it still holds.
+
+On PostgreSQL these transactions run side by side (READ COMMITTED), so each
+is written to stay right when another commits between its statements: the
+claim skips rows another claimer holds (``FOR UPDATE SKIP LOCKED``); every
+status change names the status it leaves (``AND status = 'queued'``), so a
+run claimed meanwhile is not canceled and an ended run is not ended twice;
+and the batch roll-up is recomputed under the batch's row lock
+(:func:`store.batches.refresh_batch_status`).
 """
 from __future__ import annotations
 
@@ -14,6 +22,7 @@ import sqlite3
 
 from core import trace
 from core.errors import LeaseLost, NotFound
+from store import dialect
 from store import status as st
 from store.batches import refresh_batch_status
 from store.cursor import decode_cursor, page, where
@@ -33,9 +42,6 @@ _RUN_SELECT = (
     " LEFT JOIN cancel_requests c ON c.seq = ("
     "  SELECT min(f.seq) FROM cancel_requests f WHERE f.target_id IN (r.run_id, r.batch_id)"
     "  AND (r.finished_at IS NULL OR f.created_at <= r.finished_at))"
-)
-_PENDING_CANCEL = (
-    "EXISTS (SELECT 1 FROM cancel_requests c WHERE c.target_id IN (r.run_id, r.batch_id))"
 )
 
 
@@ -69,13 +75,8 @@ def list_runs(conn: sqlite3.Connection, *, batch_id: str | None, status: str | N
 def claim_next_run(conn: sqlite3.Connection, worker_id: str, now: float) -> ClaimedRun | None:
     """Atomically move the oldest queued run with no cancel request to ``running``."""
     with write_transaction(conn):
-        row = conn.execute(
-            "UPDATE runs SET status = ?, started_at = ?, worker_id = ? WHERE seq = ("
-            f" SELECT r.seq FROM runs r WHERE r.status = ? AND NOT {_PENDING_CANCEL}"
-            " ORDER BY r.seq LIMIT 1) AND status = ?"
-            " RETURNING run_id, batch_id, run_index",
-            (st.RUNNING, now, worker_id, st.QUEUED, st.QUEUED),
-        ).fetchone()
+        row = conn.execute(dialect.sql(conn, "claim_run"),
+                           (st.RUNNING, now, worker_id, st.QUEUED, st.QUEUED)).fetchone()
         if row is None:
             return None
         # claiming is proof of life: renew the lease and undo a "gone" verdict
@@ -155,23 +156,27 @@ def cancel_queued_runs(conn: sqlite3.Connection, now: float) -> list[str]:
     canceled: list[str] = []
     while conn.execute("SELECT 1 FROM cancel_requests WHERE handled_at IS NULL LIMIT 1").fetchone():
         with write_transaction(conn):
-            requests = conn.execute(
-                "SELECT seq, target_type, target_id, reason FROM cancel_requests"
-                " WHERE handled_at IS NULL ORDER BY seq LIMIT ?", (CANCELS_PER_TRANSACTION,)).fetchall()
+            # on PostgreSQL, requests another worker is applying are skipped, not waited for
+            requests = conn.execute(dialect.sql(conn, "pending_cancels"),
+                                    (CANCELS_PER_TRANSACTION,)).fetchall()
+            if not requests:
+                break
             batches: set[str] = set()
             for request in requests:
                 column = "run_id" if request["target_type"] == "run" else "batch_id"
-                for row in conn.execute(
-                        f"SELECT run_id, batch_id FROM runs WHERE {column} = ? AND status = ?"
-                        " ORDER BY run_index", (request["target_id"], st.QUEUED)).fetchall():
-                    conn.execute("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
-                                 (st.CANCELED, now, row["run_id"]))
+                # guarded by status: a run another worker claimed since is left to that worker
+                # (it sees the cancel at its next interruption point)
+                for row in sorted(conn.execute(
+                        f"UPDATE runs SET status = ?, finished_at = ? WHERE {column} = ?"
+                        " AND status = ? RETURNING run_id, batch_id, run_index",
+                        (st.CANCELED, now, request["target_id"], st.QUEUED)).fetchall(),
+                        key=lambda row: row["run_index"]):
                     event = trace.RunCanceled(reason=request["reason"], stage="queued", started=False)
                     insert_event(conn, row["run_id"], event.event_type, event.payload(), now)
                     canceled.append(row["run_id"])
                     batches.add(row["batch_id"])
                 conn.execute("UPDATE cancel_requests SET handled_at = ? WHERE seq = ?", (now, request["seq"]))
-            for batch_id in batches:
+            for batch_id in sorted(batches):  # one order for every locker: no deadlock
                 refresh_batch_status(conn, batch_id)
     return canceled
 

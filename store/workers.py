@@ -8,7 +8,7 @@ live worker holds.
 from __future__ import annotations
 
 import sqlite3
-from typing import Callable
+from collections.abc import Callable
 
 from core import trace
 from store import status as st
@@ -73,9 +73,14 @@ def reconcile_orphaned_runs(conn: sqlite3.Connection, *, reconciler_id: str, hos
                 continue
             message = (f"the worker {run['worker_id']} executing this run stopped without "
                        f"finishing it; found by worker {reconciler_id}")
-            conn.execute("UPDATE runs SET status = ?, finished_at = ?, error_code = ?,"
-                         " error_message = ? WHERE run_id = ? AND status = ?",
-                         (st.FAILED, now, WORKER_LOST, message, run["run_id"], st.RUNNING))
+            # guarded: of several reconcilers (or the owner ending it meanwhile) exactly one
+            # moves the run, and only that one writes its terminal event
+            if conn.execute("UPDATE runs SET status = ?, finished_at = ?, error_code = ?,"
+                            " error_message = ? WHERE run_id = ? AND status = ? AND worker_id = ?"
+                            " RETURNING run_id",
+                            (st.FAILED, now, WORKER_LOST, message, run["run_id"], st.RUNNING,
+                             run["worker_id"])).fetchone() is None:
+                continue
             event = trace.RunFailed(error_code=WORKER_LOST, message=message, details={
                 "lost_worker_id": run["worker_id"], "reconciled_by": reconciler_id})
             insert_event(conn, run["run_id"], event.event_type, event.payload(), now)

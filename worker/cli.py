@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from core.errors import ConfigError, ServiceError
 from core.settings import load_log_level, load_run_settings, load_worker_settings
-from store.db import Database
+from store.db import open_database
 from worker import logs
 from worker.loop import Worker
 
@@ -56,14 +56,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logs.configure(level)
     if args.db:
-        settings = replace(settings, sqlite_path=args.db)
+        settings = replace(settings, database=args.db)
     if args.poll_interval is not None:
         if args.poll_interval <= 0:
             print("c2xc-worker: --poll-interval must be positive", file=sys.stderr)
             return 2
         settings = replace(settings, poll_interval_s=args.poll_interval,
                            max_idle_poll_s=max(args.poll_interval, settings.max_idle_poll_s))
-    worker = Worker(Database(settings.sqlite_path), settings, run_settings)
+    worker = Worker(open_database(settings.database), settings, run_settings)
     install_signal_handlers(worker)
     try:
         worker.start()

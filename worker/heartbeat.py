@@ -14,7 +14,7 @@ import threading
 import time
 
 from store import workers
-from store.db import Database
+from store.db import Database, database_now
 
 log = logging.getLogger("c2xc.worker")
 
@@ -39,7 +39,8 @@ class Heartbeat(threading.Thread):
                 log.error("no progress for %.0f s: not renewing the lease", stuck_for)
                 continue
             try:
-                workers.heartbeat(self.database.connection(), self.worker_id, time.time())
+                conn = self.database.connection()
+                workers.heartbeat(conn, self.worker_id, database_now(conn))
             except Exception as exc:  # keep beating; the next tick may succeed
                 log.warning("heartbeat failed: %s", exc)
         self.database.close()

@@ -13,20 +13,21 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import sqlite3
 import threading
 import time
 import traceback
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from core import trace
 from core.errors import LeaseLost, RunFailure, ServiceError
 from core.settings import RunSettings, WorkerSettings
 from store import learn_jobs, runs, workers
-from store.db import Database, data_version
+from store.db import DATABASE_ERRORS, Database, database_now
 from store.ids import new_id
 from store.migrations import migrate
 from store.records import ClaimedRun, RunOutput
+from store.wakeups import WorkWaiter
 from worker.dry_run import execute_dry_run
 from worker.heartbeat import Heartbeat
 from worker.memory.learn import Learner
@@ -62,23 +63,29 @@ class Worker:
         self.learner = Learner(run_settings, getattr(normal, "memory_index", None))
         self._heartbeat: Heartbeat | None = None
         self._unrecorded: list[str] = []  # runs whose end the store refused to record
+        self._waiter = WorkWaiter(database, self.stop_event, settings.wake_check_s)
 
     @property
-    def conn(self) -> sqlite3.Connection:
+    def conn(self) -> Any:
         return self.database.connection()
+
+    def now(self) -> float:
+        """The database's clock: leases written here are compared by workers on other hosts."""
+        return database_now(self.conn)
 
     def start(self) -> None:
         """Migrate, register, reconcile orphans, start heartbeating."""
         migrate(self.conn)
         workers.register_worker(self.conn, worker_id=self.worker_id, pid=os.getpid(),
                                 host=self.host, poll_interval_s=self.settings.poll_interval_s,
-                                now=time.time())
+                                now=self.now())
         if self.settings.reconcile_on_startup:
             self.reconcile(at_startup=True)
         self._heartbeat = Heartbeat(self.database, self.worker_id,
                                     self.settings.heartbeat_interval_s,
                                     hang_after_s=self.settings.hang_after_s)
         self._heartbeat.start()
+        self._waiter.start()
         self._last_reconcile = time.monotonic()
         log.info("worker %s started (pid %d, db %s)", self.worker_id, os.getpid(),
                  self.database.path)
@@ -90,7 +97,7 @@ class Worker:
     def reconcile(self, at_startup: bool = False) -> list[str]:
         """Fail runs, and re-queue learn jobs, held by workers that are gone (dead pid, or
         lease expired)."""
-        now = time.time()
+        now = self.now()
         failed = workers.reconcile_orphaned_runs(
             self.conn, reconciler_id=self.worker_id, host=self.host, now=now,
             stale_after_s=self.settings.stale_after_s, pid_alive=pid_alive, at_startup=at_startup)
@@ -135,16 +142,17 @@ class Worker:
             self._retry_unrecorded()
         if self._heartbeat is not None:
             self._reconcile_if_due()
-        canceled = runs.cancel_queued_runs(self.conn, time.time())
+        canceled = runs.cancel_queued_runs(self.conn, time.time())  # display time only
         if canceled:
             log.info("canceled %d queued run(s) before start", len(canceled))
         if self.stop_event.is_set():
             return False
-        job = learn_jobs.claim_next_learn_job(self.conn, self.worker_id, time.time())
+        now = self.now()  # a claim is a lease: the database's clock
+        job = learn_jobs.claim_next_learn_job(self.conn, self.worker_id, now)
         if job is not None:
             self.learner.execute(self.conn, job, self.worker_id, progress=self._progress)
             return True
-        claimed = runs.claim_next_run(self.conn, self.worker_id, time.time())
+        claimed = runs.claim_next_run(self.conn, self.worker_id, now)
         if claimed is None:
             return False
         self.execute(claimed)
@@ -155,7 +163,7 @@ class Worker:
         while not self.stop_event.is_set():
             try:
                 worked = self.run_once()
-            except (sqlite3.Error, ServiceError) as exc:  # the store is unwell; retry later
+            except (*DATABASE_ERRORS, ServiceError) as exc:  # the store is unwell; retry later
                 log.error("worker iteration failed: %s", exc)
                 worked = False
             if worked:
@@ -165,27 +173,13 @@ class Worker:
             idle_sleep = min(idle_sleep * 2, self.settings.max_idle_poll_s)
 
     def _idle(self, seconds: float) -> None:
-        """Sleep up to ``seconds``, waking early when another process commits.
+        """Sleep up to ``seconds``, waking early when work may have arrived (store.wakeups).
 
         The poll interval bounds how long work can wait unnoticed; the
-        ``data_version`` check every ``wake_check_s`` makes a new batch start
-        within tens of milliseconds without a busy loop.
+        wake-up makes a new batch start within tens of milliseconds without
+        a busy loop.
         """
-        try:
-            seen = data_version(self.conn)
-        except sqlite3.Error:
-            self.stop_event.wait(seconds)
-            return
-        deadline = time.monotonic() + seconds
-        tick = self.settings.wake_check_s
-        while not self.stop_event.wait(min(tick, max(0.0, deadline - time.monotonic()))):
-            if time.monotonic() >= deadline:
-                return
-            try:
-                if data_version(self.conn) != seen:
-                    return
-            except sqlite3.Error:
-                return
+        self._waiter.wait(seconds)
 
     def shutdown(self) -> None:
         if self._heartbeat is not None:
@@ -198,10 +192,11 @@ class Worker:
         try:
             if self._unrecorded:
                 self._retry_unrecorded()
-            workers.mark_stopped(self.conn, self.worker_id, time.time())
-        except (sqlite3.Error, ServiceError) as exc:
+            workers.mark_stopped(self.conn, self.worker_id, self.now())
+        except (*DATABASE_ERRORS, ServiceError) as exc:
             log.error("could not record worker stop: %s", exc)
-        self.database.close()
+        self._waiter.close()
+        self.database.dispose()
         log.info("worker %s stopped", self.worker_id)
 
     def execute(self, run: ClaimedRun) -> None:
@@ -240,6 +235,6 @@ class Worker:
         except LeaseLost as exc:
 
             log.error("run %s was taken from this worker: %s", kwargs["run_id"], exc.message)
-        except sqlite3.Error as exc:
+        except DATABASE_ERRORS as exc:
             log.error("could not record the end of run %s (%s); will retry", kwargs["run_id"], exc)
             self._unrecorded.append(kwargs["run_id"])

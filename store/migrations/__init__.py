@@ -7,6 +7,13 @@ the first applies, the second finds nothing left to do. A database stamped
 with a version this code does not know is refused (``SchemaTooNew``) rather
 than guessed at. A column is never reused with a new meaning: change means a
 new migration.
+
+On PostgreSQL (SPEC 13) the version lives in ``meta`` (``schema_version``)
+and the pending migrations run in one transaction that first takes a
+transaction-level advisory lock: processes starting together queue on it,
+and DDL being transactional there, a failed migration leaves nothing
+behind. Each version's PostgreSQL DDL comes from
+:mod:`store.migrations.postgres_ddl`.
 """
 from __future__ import annotations
 
@@ -15,8 +22,9 @@ import sqlite3
 import time
 
 from core.errors import SchemaTooNew
-from store import db
+from store import db, dialect
 from store.migrations import (
+    postgres_ddl,
     v001_initial,
     v002_idempotency_and_indexes,
     v003_workers,
@@ -37,8 +45,37 @@ LATEST_VERSION = MIGRATIONS[-1].VERSION
 assert [m.VERSION for m in MIGRATIONS] == list(range(1, LATEST_VERSION + 1)), "gap in migrations"
 
 
+# any constant: the key of the advisory lock that migrating processes queue on
+MIGRATION_LOCK_KEY = 0x6332786D  # "c2xm"
+
+
 def current_version(conn: sqlite3.Connection) -> int:
-    return conn.execute("PRAGMA user_version").fetchone()[0]
+    if dialect.is_postgres(conn) and conn.execute("SELECT to_regclass('meta')").fetchone()[0] is None:
+        return 0
+    return int(conn.execute(dialect.sql(conn, "schema_version")).fetchone()[0])
+
+
+def _record_version(conn: sqlite3.Connection, version: int) -> None:
+    if dialect.is_postgres(conn):
+        _set_meta(conn, "schema_version", str(version))
+    else:
+        conn.execute(f"PRAGMA user_version = {version:d}")
+
+
+def _set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)"
+                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+
+def _apply(conn: sqlite3.Connection, migration) -> None:
+    if dialect.is_postgres(conn):
+        for step in postgres_ddl.steps_for(migration):
+            step(conn) if callable(step) else conn.execute(step)
+        return
+    for name, function in getattr(migration, "FUNCTIONS", {}).items():
+        conn.create_function(name, 1, function, deterministic=True)
+    for statement in migration.STATEMENTS:
+        conn.execute(statement)
 
 
 def _refuse_if_too_new(version: int) -> None:
@@ -57,19 +94,15 @@ def migrate(conn: sqlite3.Connection) -> list[int]:
         return []
     applied: list[int] = []
     with db.write_transaction(conn):
+        if dialect.is_postgres(conn):
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK_KEY,)).fetchall()
         version = current_version(conn)  # re-read under the write lock
         _refuse_if_too_new(version)
         for migration in MIGRATIONS[version:]:
-            for name, function in getattr(migration, "FUNCTIONS", {}).items():
-                conn.create_function(name, 1, function, deterministic=True)
-            for statement in migration.STATEMENTS:
-                conn.execute(statement)
-            conn.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                (f"migration.v{migration.VERSION}.applied_at", repr(time.time())),
-            )
+            _apply(conn, migration)
+            _set_meta(conn, f"migration.v{migration.VERSION}.applied_at", repr(time.time()))
             applied.append(migration.VERSION)
-        conn.execute(f"PRAGMA user_version = {LATEST_VERSION:d}")
+        _record_version(conn, LATEST_VERSION)
     _report_collisions(conn, applied)
     return applied
 

@@ -16,6 +16,8 @@ the API, so no other writer can break them:
 The sum of the fractions (1, or all 0 when the values sum to 0) is computed
 by the store when it writes them; a CHECK cannot span rows.
 """
+from store.migrations.postgres_ddl import refuse_unless_active, translate_all
+
 VERSION = 5
 DESCRIPTION = "products, product_presets, preset_products, run_feedback, feedback_products"
 
@@ -101,4 +103,22 @@ STATEMENTS = (
     WHEN (SELECT status FROM products WHERE product_id = NEW.product_id) IS NOT 'active'
     BEGIN SELECT RAISE(ABORT, 'a preset may name active products only'); END
     """,
+)
+
+# PostgreSQL: the same tables; its triggers are functions.
+POSTGRES = (
+    *translate_all(s for s in STATEMENTS if "CREATE TRIGGER" not in s),
+    """
+    CREATE FUNCTION run_feedback_require_completed_run() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF (SELECT status FROM runs WHERE run_id = NEW.run_id) IS DISTINCT FROM 'completed' THEN
+            RAISE EXCEPTION 'feedback is only for a completed run' USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER feedback_only_for_completed_runs BEFORE INSERT ON run_feedback
+        FOR EACH ROW EXECUTE FUNCTION run_feedback_require_completed_run();
+    """,
+    refuse_unless_active("feedback_products", "feedback may name active products only"),
+    refuse_unless_active("preset_products", "a preset may name active products only"),
 )

@@ -23,6 +23,8 @@ not undo a half-applied change).
   learn job knows which feedback it learns from; existing feedback is version
   1 and gets a learn job, so what the lab already measured enters memory.
 """
+from store.migrations.postgres_ddl import translate_all
+
 VERSION = 8
 DESCRIPTION = ("memory_items, memory_vectors, memory_deltas, memory_delta_ops, learn_jobs, "
                "memory_exposures, memory_citations; run_feedback.version")
@@ -158,6 +160,18 @@ STATEMENTS = (
     INSERT INTO learn_jobs (job_id, run_id, feedback_version, reason, status, created_at)
     SELECT 'learn_' || lower(hex(randomblob(16))), f.run_id, 1, 'migration', 'queued',
            CAST(strftime('%s', 'now') AS REAL)
+    FROM run_feedback f JOIN runs r ON r.run_id = f.run_id
+    JOIN batches b ON b.batch_id = r.batch_id WHERE b.dry_run = 0 ORDER BY f.updated_at
+    """,
+)
+
+# PostgreSQL: the same tables; the learn jobs for earlier feedback with its own id and clock.
+POSTGRES = (
+    *translate_all(STATEMENTS[:-1]),
+    """
+    INSERT INTO learn_jobs (job_id, run_id, feedback_version, reason, status, created_at)
+    SELECT 'learn_' || replace(gen_random_uuid()::text, '-', ''), f.run_id, 1, 'migration',
+           'queued', extract(epoch FROM now())
     FROM run_feedback f JOIN runs r ON r.run_id = f.run_id
     JOIN batches b ON b.batch_id = r.batch_id WHERE b.dry_run = 0 ORDER BY f.updated_at
     """,

@@ -14,6 +14,10 @@ stays usable and visible), and the collisions are recorded in ``meta``
 The old generated ``name_key`` column stays (a column is never reused) but
 no longer has an index or a reader.
 """
+import json
+from collections.abc import Callable
+from typing import Any
+
 from core.catalogue_names import name_key
 
 VERSION = 9
@@ -40,3 +44,37 @@ def _rekey(table: str, id_column: str) -> tuple[str, ...]:
 
 
 STATEMENTS = (*_rekey("products", "product_id"), *_rekey("product_presets", "preset_id"))
+
+
+def _rekey_in_python(table: str, id_column: str) -> Callable[[Any], None]:
+    """PostgreSQL: the same keys and the same collision rule, computed here rather than in SQL."""
+    def rekey(conn: Any) -> None:
+        taken: set[str] = set()
+        collisions = []
+        for row in conn.execute(f"SELECT seq, {id_column}, name FROM {table} ORDER BY seq").fetchall():
+            key = name_key(row["name"])
+            if key in taken:
+                collisions.append({id_column: row[id_column], "name": row["name"]})
+                key = f"{key} #{row[id_column]}"
+            taken.add(key)
+            conn.execute(f"UPDATE {table} SET name_norm = ? WHERE seq = ?", (key, row["seq"]))
+        if collisions:
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)",
+                         (f"migration.v9.collisions.{table}", json.dumps(collisions)))
+    return rekey
+
+
+def _rekey_postgres(table: str, id_column: str) -> tuple[Any, ...]:
+    return (
+        f"ALTER TABLE {table} ADD COLUMN name_norm TEXT",
+        _rekey_in_python(table, id_column),
+        f"DROP INDEX {table}_by_name",
+        f"CREATE UNIQUE INDEX {table}_by_name_norm ON {table} (name_norm)",
+        # SQLite's trigger, as a constraint: every row carries its key
+        f"ALTER TABLE {table} ALTER COLUMN name_norm SET NOT NULL",
+        f"ALTER TABLE {table} ADD CONSTRAINT {table}_name_norm_required CHECK (name_norm <> '')",
+    )
+
+
+POSTGRES = (*_rekey_postgres("products", "product_id"),
+            *_rekey_postgres("product_presets", "preset_id"))

@@ -8,6 +8,10 @@ case-insensitively, so a substring of three or more characters is an index
 search. It holds only the index (``content='batches'``); a trigger adds each
 new batch (requests never change, batches are never deleted). Shorter queries
 (two CJK characters, "Cu") still walk, a page at a time: docs/PERFORMANCE.md.
+
+On PostgreSQL the same searches use a trigram GIN index (``pg_trgm``, a
+trusted extension the database's owner may create), which ``ILIKE '%…%'``
+uses for three or more characters.
 """
 VERSION = 10
 DESCRIPTION = "batches_fts: FTS5 trigram index of batches.user_request"
@@ -19,4 +23,9 @@ STATEMENTS = (
     """CREATE TRIGGER batches_fts_after_insert AFTER INSERT ON batches BEGIN
            INSERT INTO batches_fts (rowid, user_request) VALUES (NEW.seq, NEW.user_request);
        END""",
+)
+
+POSTGRES = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX batches_request_trigrams ON batches USING gin (user_request gin_trgm_ops)",
 )
