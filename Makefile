@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test setup-run setup-test translations browser screenshots clean
+.PHONY: run test setup-run setup-test translations browser postgres screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -28,7 +28,11 @@ setup-run: $(BIN)/python
 browser:
 	@sh tools/install_browser.sh
 
-setup-test: $(BIN)/python browser
+# Debian's PostgreSQL server for the second-backend tests, installed when missing and allowed.
+postgres:
+	@sh tools/install_postgres.sh
+
+setup-test: $(BIN)/python browser postgres
 	$(PIP_INSTALL) -e ".[run,test]"
 	$(MAKE) --no-print-directory translations
 

@@ -47,6 +47,10 @@ class ServiceProcesses:
         }
         self.env.pop("OPENAI_API_KEY", None)
         self.env.update(env or {})
+        if "C2XC_DATABASE_URL" in self.env:
+            self.env.pop("C2XC_SQLITE_PATH")
+        # What open_database() takes to read this service's database from the test.
+        self.database_target = self.env.get("C2XC_DATABASE_URL") or self.env["C2XC_SQLITE_PATH"]
         self.processes: list[subprocess.Popen] = []
         self.base_url = ""
         self._logs = 0

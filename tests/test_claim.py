@@ -2,7 +2,7 @@ import threading
 import time
 
 from store import cancels, runs
-from store.db import Database
+from store.db import open_database
 from tests.store_helpers import queue_batch
 
 
@@ -31,7 +31,7 @@ def test_two_connections_racing_never_claim_the_same_run(database):
     start = threading.Barrier(2)
 
     def claim_all(worker_id):
-        db = Database(database.path)  # its own connection, as a second process would have
+        db = open_database(database.target)  # its own connection, as a second process would have
         start.wait()
         while (run := runs.claim_next_run(db.connection(), worker_id, time.time())) is not None:
             claimed[worker_id].append(run.run_id)

@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import Conflict
 from store import events, runs, workers
-from store.db import Database
+from store.db import open_database
 from tests.processes import wait_until
 from tests.store_helpers import queue_batch
 from worker.heartbeat import Heartbeat
@@ -51,7 +51,7 @@ def test_two_workers_started_at_once_never_run_the_same_run(service_factory):
 
 def test_heartbeat_stops_renewing_when_the_main_thread_makes_no_progress(database, conn):
     workers.register_worker(conn, worker_id="w", pid=1, host="h", poll_interval_s=1, now=0.0)
-    beat = Heartbeat(Database(database.path), "w", interval_s=0.02, hang_after_s=0.1)
+    beat = Heartbeat(open_database(database.target), "w", interval_s=0.02, hang_after_s=0.1)
     beat.start()
     try:
         wait_until(lambda: conn.execute("SELECT heartbeat_at FROM workers").fetchone()[0] > 0,

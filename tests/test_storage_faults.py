@@ -7,7 +7,7 @@ import time
 import pytest
 
 from store import events, runs
-from store.db import connect
+from store.db import connect, open_database
 from store.migrations import LATEST_VERSION, migrate
 from tests.processes import REPO, ServiceProcesses
 from tests.store_helpers import queue_batch
@@ -84,12 +84,11 @@ def test_a_full_database_is_a_503_for_writes_while_reads_still_work(make_app):
 
 def test_a_worker_whose_database_fills_up_keeps_its_loop_alive(database, conn):
     from core.settings import load_run_settings, load_worker_settings
-    from store.db import Database
     from worker.loop import Worker
 
     _, (first, second) = queue_batch(conn, 2)
     _, (filler,) = queue_batch(conn, 1)  # claimed last; only used to fill the file
-    worker = Worker(Database(database.path), load_worker_settings(), load_run_settings())
+    worker = Worker(open_database(database.target), load_worker_settings(), load_run_settings())
     worker.start()
     try:
         own = worker.conn

@@ -4,7 +4,7 @@ import threading
 
 from core.settings import load_run_settings, load_worker_settings
 from store import events, runs
-from store.db import Database
+from store.db import open_database
 from tests.processes import REPO
 from tests.store_helpers import queue_batch
 from worker.dry_run import execute_dry_run
@@ -12,7 +12,7 @@ from worker.loop import Worker
 
 
 def _worker(database, executors=None):
-    worker = Worker(Database(database.path), load_worker_settings(), load_run_settings(),
+    worker = Worker(open_database(database.target), load_worker_settings(), load_run_settings(),
                     executors=executors)
     worker.start()
     return worker
