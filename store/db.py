@@ -288,6 +288,8 @@ class Database:
     dialect = dialect.SQLITE
 
     def __init__(self, path: str, cache_mb: int = WORKER_CACHE_MB):
+        if is_postgres_url(path):  # a URL is never a file name: use open_database()
+            raise ValueError("a postgresql:// URL needs open_database(), not a SQLite Database")
         self.path, self.cache_mb = path, cache_mb
         self.target = path  # what open_database() takes to open this database again
         self._local = threading.local()

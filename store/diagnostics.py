@@ -14,6 +14,7 @@ _TABLES = ("batches", "runs", "events", "event_payloads", "cancel_requests", "id
 def database_summary(conn: sqlite3.Connection, path: str) -> dict:
     if dialect.is_postgres(conn):
         return {
+            "backend": dialect.POSTGRES,
             "path": path,  # the URL without its password
             "schema_version": migrations.current_version(conn),
             "journal_mode": None,
@@ -28,6 +29,7 @@ def database_summary(conn: sqlite3.Connection, path: str) -> dict:
         except OSError:
             sizes[f"db{suffix}"] = None
     return {
+        "backend": dialect.SQLITE,
         "path": os.path.abspath(path),
         "schema_version": migrations.current_version(conn),
         "journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],

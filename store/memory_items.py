@@ -150,7 +150,7 @@ def generation(conn: sqlite3.Connection) -> int:
 def bump_generation(conn: sqlite3.Connection) -> None:
     """Caller holds the write transaction of the change."""
     conn.execute("INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE"
-                 " SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)", (GENERATION_KEY,))
+                 " SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)", (GENERATION_KEY,))
 
 
 def searchable(conn: sqlite3.Connection, embedder: str, dim: int
