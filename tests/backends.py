@@ -73,3 +73,30 @@ class BackendChoice:
     def service_env(self, target: str) -> dict[str, str]:
         """The environment that points the API and the workers at ``target``."""
         return {"C2XC_DATABASE_URL": target} if self.is_postgres else {"C2XC_SQLITE_PATH": target}
+
+
+@contextmanager
+def app_connection(app) -> Iterator:
+    """A connection of the test's own to the database an in-process app uses (either backend)."""
+    db = open_database(app.extensions["c2xc"].database.target)
+    try:
+        yield db.connection()
+    finally:
+        db.dispose()
+
+
+def everything_stored(target: str) -> bytes:
+    """Every byte the database holds, to prove a secret is not among them.
+
+    SQLite: the file and its WAL as they are on disk. PostgreSQL: every row of
+    every table of ours, as text (a secret stored anywhere shows up in it).
+    """
+    if not target.startswith(("postgres://", "postgresql://")):
+        wal = Path(target + "-wal")
+        return Path(target).read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    import psycopg
+    with psycopg.connect(target) as conn:
+        tables = [row[0] for row in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        return b"\n".join(str(row[0]).encode() for table in tables
+                          for row in conn.execute(f'SELECT t::text FROM "{table}" t'))

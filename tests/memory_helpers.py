@@ -55,8 +55,9 @@ def learner(fake, **memory):
 def work_learn_jobs(conn, the_learner, worker_id: str = "worker_test") -> list:
     """Claim and execute every queued learn job in this process; their outcomes."""
     from store import learn_jobs
-    conn.execute("INSERT OR IGNORE INTO workers (worker_id, pid, host, started_at, heartbeat_at,"
-                 " poll_interval_s) VALUES (?, 1, 'test', ?, ?, 1)", (worker_id, time.time(), time.time()))
+    conn.execute("INSERT INTO workers (worker_id, pid, host, started_at, heartbeat_at,"
+                 " poll_interval_s) VALUES (?, 1, 'test', ?, ?, 1) ON CONFLICT DO NOTHING",
+                 (worker_id, time.time(), time.time()))
     outcomes = []
     while (job := learn_jobs.claim_next_learn_job(conn, worker_id, time.time())) is not None:
         outcomes.append(the_learner.execute(conn, job, worker_id))

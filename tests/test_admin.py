@@ -6,6 +6,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 from store import runs
 from store.db import Database, connect
 from store.migrations import migrate
@@ -19,6 +21,7 @@ def _admin(*args, db: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.sqlite_only  # the online backup API copies SQLite's file; PostgreSQL: pg_dump (below)
 def test_a_backup_taken_under_continuous_writes_is_whole_and_restores(database, conn, tmp_path):
     finished = completed_runs(conn, 300, recipes_per_run=2)
     stop, written = threading.Event(), []
@@ -33,7 +36,7 @@ def test_a_backup_taken_under_continuous_writes_is_whole_and_restores(database, 
     try:
         while len(written) < 20:  # the writer is really going before the backup starts
             time.sleep(0.01)
-        done = _admin("backup", str(tmp_path / "copy.db"), db=database.path)
+        done = _admin("backup", str(tmp_path / "copy.db"), db=database.target)
         during = len(written)
     finally:
         stop.set()
@@ -51,7 +54,7 @@ def test_a_backup_taken_under_continuous_writes_is_whole_and_restores(database, 
     for run_id in finished:
         assert runs.get_run(copy, run_id).status == "completed"
         assert runs.get_output(copy, run_id) is not None
-    again = _admin("backup", str(tmp_path / "copy.db"), db=database.path)
+    again = _admin("backup", str(tmp_path / "copy.db"), db=database.target)
     assert again.returncode == 1 and "exists" in again.stderr  # never overwrites by accident
 
 
@@ -102,18 +105,27 @@ def test_retention_of_a_million_events_in_bounded_transactions(tmp_path):
           f"{(tmp_path / 'big.db').stat().st_size / 2**20:.0f} MB")
 
 
+def test_sqlite_only_commands_tell_a_postgresql_operator_what_to_use_instead(database, backend, tmp_path):
+    if not backend.is_postgres:
+        pytest.skip("the SQLite commands themselves are tested above")
+    backup = _admin("backup", str(tmp_path / "copy.db"), db=database.target)
+    assert backup.returncode == 1 and "pg_dump" in backup.stderr and not (tmp_path / "copy.db").exists()
+    vacuum = _admin("vacuum", db=database.target)
+    assert vacuum.returncode == 1 and "VACUUM (FULL)" in vacuum.stderr
+
+
 def test_prune_from_the_command_line_can_take_outputs_and_feedback_too(database, conn):
     old = completed_runs(conn, 3, recipes_per_run=1)
     conn.execute("UPDATE runs SET finished_at = finished_at - 10 * 86400")
     bulk_events(conn, old, 50, time.time() - 10 * 86400)
-    refused = _admin("prune", "--older-than-days", "0", db=database.path)
+    refused = _admin("prune", "--older-than-days", "0", db=database.target)
     assert refused.returncode == 1 and "--older-than-days" in refused.stderr
-    done = _admin("prune", "--older-than-days", "5", "--outputs", db=database.path)
+    done = _admin("prune", "--older-than-days", "5", "--outputs", db=database.target)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert (result["runs"], result["events_deleted"], result["outputs_deleted"]) == (3, 150, 3)
     assert all(runs.get_output(conn, r) is None for r in old)
-    assert json.loads(_admin("prune", "--older-than-days", "5", db=database.path).stdout)["runs"] == 0
+    assert json.loads(_admin("prune", "--older-than-days", "5", db=database.target).stdout)["runs"] == 0
 
 
 def test_vacuum_turns_an_older_file_into_one_prune_can_shrink(tmp_path):

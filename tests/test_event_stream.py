@@ -84,17 +84,30 @@ def test_bad_input_gets_the_error_envelope(slow):
     assert garbage.status_code == 400 and garbage.json()["error"]["code"] == "invalid_argument"
 
 
-def test_an_idle_stream_sends_keep_alive_comments_and_holds_no_transaction(service_factory):
-    procs = service_factory(C2XC_STREAM_KEEPALIVE_S="0.2")  # no worker: the run stays queued
-    run_id = procs.create_batch()["runs"][0]["run_id"]
-    comments = []
-    with requests.get(_stream_url(procs, run_id), stream=True, timeout=10) as reply:
-        for line in reply.iter_lines(decode_unicode=True):
-            if line.startswith(": keep-alive"):
-                comments.append(line)
-                if len(comments) == 3:
-                    break
-    assert len(comments) == 3
+def test_an_idle_stream_sends_keep_alive_comments_and_holds_no_connection(service_factory):
+    """A waiting stream holds neither a transaction nor a pooled connection (SPEC 13): with a
+    pool of one connection and three streams waiting, other requests are still served."""
+    procs = service_factory(C2XC_STREAM_KEEPALIVE_S="0.2", C2XC_WEB_WORKERS="1",
+                            C2XC_DB_POOL_SIZE="1")  # no worker: the runs stay queued
+    run_ids = [procs.create_batch()["runs"][0]["run_id"] for _ in range(3)]
+    comments: dict[str, list[str]] = {run_id: [] for run_id in run_ids}
+
+    def follow(run_id):
+        with requests.get(_stream_url(procs, run_id), stream=True, timeout=20) as reply:
+            for line in reply.iter_lines(decode_unicode=True):
+                if line.startswith(": keep-alive"):
+                    comments[run_id].append(line)
+                    if len(comments[run_id]) == 6:
+                        break
+    followers = [threading.Thread(target=follow, args=(run_id,)) for run_id in run_ids]
+    for thread in followers:
+        thread.start()
+    wait_until(lambda: all(comments.values()), message="three streams waiting")
+    for _ in range(5):  # the one pooled connection is free for them
+        assert procs.get("/batches", params={"limit": 5}).status_code == 200
+    for thread in followers:
+        thread.join(20)
+    assert all(len(lines) == 6 for lines in comments.values())
 
 
 def test_streams_over_the_limit_get_a_503_and_ordinary_requests_are_still_served(slow):
@@ -125,6 +138,7 @@ def test_streams_over_the_limit_get_a_503_and_ordinary_requests_are_still_served
     assert messages[-1]["data"]["event_type"] == "final_output"
 
 
+@pytest.mark.sqlite_only  # SQLite's WAL file; PostgreSQL recycles its WAL itself
 def test_the_wal_stays_bounded_while_streams_are_open_and_the_worker_writes(service_factory):
     """A stream that held a read transaction between polls would pin the WAL: it would grow
     to hold every write. Here 40 MB are written while three streams follow the run."""

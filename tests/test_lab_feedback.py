@@ -1,10 +1,15 @@
 """Lab feedback: the product catalogue, presets, one feedback per run, the export — API and store."""
-import sqlite3
 import threading
 
+import psycopg
 import pytest
 
+from store.db import INTEGRITY_ERRORS
+from tests.backends import app_connection
 from tests.store_helpers import completed_runs, queue_batch
+
+# what the database says to a writer that breaks a rule (PostgreSQL: 1e999 is not even a number)
+REFUSED = (*INTEGRITY_ERRORS, psycopg.DataError)
 
 API = "/api/v1"
 
@@ -15,11 +20,9 @@ def client(make_app):
 
 
 @pytest.fixture
-def app_db(client, tmp_path):
-    from store.db import Database
-    db = Database(str(tmp_path / "app.db"))
-    yield db.connection()
-    db.close()
+def app_db(client):
+    with app_connection(client.application) as conn:
+        yield conn
 
 
 def product(client, name, **body):
@@ -107,7 +110,7 @@ def test_the_standard_preset_from_the_command_line(client, tmp_path):
     import sys
 
     def seed():
-        done = subprocess.run([sys.executable, "-m", "store.admin", "--db", str(tmp_path / "app.db"),
+        done = subprocess.run([sys.executable, "-m", "store.admin", "--db", client.application.extensions["c2xc"].database.target,
                                "seed-products"], capture_output=True, text=True, timeout=60, check=True)
         return json.loads(done.stdout)
 
@@ -196,7 +199,7 @@ def test_the_database_itself_holds_the_rules(app_db, client):
     queued = finished_run(app_db, status="queued")
     done = finished_run(app_db)
     co = product(client, "CO")
-    with pytest.raises(sqlite3.IntegrityError, match="completed run"):
+    with pytest.raises(INTEGRITY_ERRORS, match="completed run"):
         app_db.execute("INSERT INTO run_feedback (run_id, feedback_id, score, pros, cons, other,"
                        " value_sum, fractions_all_zero, created_at, updated_at, schema_version,"
                        " extra_json) VALUES (?, 'f1', 5, '', '', '', 0, 1, 0, 0, 1, '{}')", (queued,))
@@ -206,16 +209,16 @@ def test_the_database_itself_holds_the_rules(app_db, client):
     for bad in ("INSERT INTO feedback_products VALUES (?, 0, ?, -1, 0)",
                 "INSERT INTO feedback_products VALUES (?, 0, ?, 1e999, 0)",
                 "INSERT INTO feedback_products VALUES (?, 0, ?, 1, 1.5)"):
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(REFUSED):
             app_db.execute(bad, (done, co))
     app_db.execute("INSERT INTO feedback_products VALUES (?, 0, ?, 1, 1)", (done, co))
-    with pytest.raises(sqlite3.IntegrityError):  # the same product twice
+    with pytest.raises(INTEGRITY_ERRORS):  # the same product twice
         app_db.execute("INSERT INTO feedback_products VALUES (?, 1, ?, 1, 1)", (done, co))
-    with pytest.raises(sqlite3.IntegrityError):  # a second feedback for the run
+    with pytest.raises(INTEGRITY_ERRORS):  # a second feedback for the run
         app_db.execute("INSERT INTO run_feedback (run_id, feedback_id, score, pros, cons, other,"
                        " value_sum, fractions_all_zero, created_at, updated_at, schema_version,"
                        " extra_json) VALUES (?, 'f3', 5, '', '', '', 0, 1, 0, 0, 1, '{}')", (done,))
-    with pytest.raises(sqlite3.IntegrityError):  # names compared without case
+    with pytest.raises(INTEGRITY_ERRORS):  # names compared without case
         app_db.execute("INSERT INTO products (product_id, name, status, created_at, updated_at,"
                        " schema_version, extra_json) VALUES ('p2', ' co', 'active', 0, 0, 1, '{}')")
 
@@ -274,10 +277,10 @@ def test_concurrent_puts_on_one_run_leave_one_feedback_the_last_one(service_fact
     """Real gunicorn processes; twelve clients replace the same run's feedback at once."""
     import requests
 
-    from store.db import Database
+    from store.db import open_database
 
     procs = service_factory()
-    db = Database(procs.db_path)
+    db = open_database(procs.database_target)
     run_id = completed_runs(db.connection(), 1)[0]
     co = procs.post("/products", json={"name": "CO"}).json()["product_id"]
     results, start = [], threading.Event()
@@ -300,7 +303,7 @@ def test_concurrent_puts_on_one_run_leave_one_feedback_the_last_one(service_fact
     assert final["score"] == last and final["products"][0]["value"] == last
     rows = db.connection().execute("SELECT COUNT(*) FROM run_feedback WHERE run_id = ?", (run_id,))
     assert rows.fetchone()[0] == 1
-    db.close()
+    db.dispose()
 
 
 def test_exporting_10000_runs_keeps_the_api_process_memory_flat(service_factory):
@@ -308,12 +311,12 @@ def test_exporting_10000_runs_keeps_the_api_process_memory_flat(service_factory)
     import psutil
     import requests
 
-    from store.db import Database
+    from store.db import open_database
 
     procs = service_factory(C2XC_WEB_WORKERS="1")
-    db = Database(procs.db_path)
+    db = open_database(procs.database_target)
     completed_runs(db.connection(), 10_000)
-    db.close()
+    db.dispose()
     worker = psutil.Process(procs.processes[0].pid).children()[0]
     procs.get("/export/recipes.csv?format=csv")  # warm: imports, first page
     before = worker.memory_info().rss

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.agent_fixtures import SECRET
+from tests.backends import app_connection
 from tests.memory_helpers import CU_MO, learner, normal_run_with_feedback, work_learn_jobs
 
 API = "/api/v1"
@@ -20,11 +21,9 @@ def client(make_app, fake_llm):
 
 
 @pytest.fixture
-def app_conn(client, tmp_path):
-    from store.db import Database
-    db = Database(str(tmp_path / "app.db"))
-    yield db.connection()
-    db.close()
+def app_conn(client):
+    with app_connection(client.application) as conn:
+        yield conn
 
 
 def note(client, title="Avoid platinum", content="Too costly for scale-up.", **body):

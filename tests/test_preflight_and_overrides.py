@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from core.kb_folder import LIGHTRAG_MARKERS
+from tests.backends import everything_stored
 
 SECRET = "sk-test-DO-NOT-LEAK-4242"
 NORMAL = {"user_request": "Cu/Mo", "dry_run": False}
@@ -49,15 +50,15 @@ def test_dry_runs_need_no_dependencies(make_app):
 
 
 def test_with_everything_present_a_normal_run_is_queued_without_its_secret(make_app, tmp_path):
-    client = make_app(OPENAI_API_KEY=SECRET, OPENAI_BASE_URL="https://user:pw@llm.example/v1",
-                      LIGHTRAG_KB_PRINCIPLES_DIR=_kb(tmp_path, "pri"),
-                      LIGHTRAG_KB_MODULATION_DIR=_kb(tmp_path, "mod")).test_client()
+    app = make_app(OPENAI_API_KEY=SECRET, OPENAI_BASE_URL="https://user:pw@llm.example/v1",
+                   LIGHTRAG_KB_PRINCIPLES_DIR=_kb(tmp_path, "pri"), LIGHTRAG_KB_MODULATION_DIR=_kb(tmp_path, "mod"))
+    client = app.test_client()
     reply = client.post("/api/v1/batches", json=NORMAL)
     assert reply.status_code == 201
     snapshot = reply.get_json()["batch"]["config_snapshot"]
     assert snapshot["mode"] == "normal" and snapshot["run"]["llm_api_key_env"] == "OPENAI_API_KEY"
     assert snapshot["run"]["llm_base_url"] == "https://llm.example/v1"
-    dumped = (tmp_path / "app.db").read_bytes() + Path(str(tmp_path / "app.db") + "-wal").read_bytes()
+    dumped = everything_stored(app.extensions["c2xc"].database.target)
     assert SECRET.encode() not in dumped and b"user:pw" not in dumped
 
 
@@ -89,13 +90,16 @@ def test_allowed_overrides_are_applied_and_recorded(make_app, tmp_path):
     assert run["llm_base_url"] == "http://127.0.0.1:9999/v1/"
 
 
-def test_debug_endpoints_exist_only_when_enabled_and_hide_secrets(make_app):
+def test_debug_endpoints_exist_only_when_enabled_and_hide_secrets(make_app, backend):
     assert make_app().test_client().get("/api/v1/_debug/config").status_code == 404
     client = make_app(C2XC_ENABLE_DEBUG_ENDPOINTS="1", OPENAI_API_KEY=SECRET).test_client()
     config = client.get("/api/v1/_debug/config")
     assert config.status_code == 200 and config.get_json()["llm_api_key_set"] is True
     assert SECRET not in json.dumps(config.get_json())
-    assert client.get("/api/v1/_debug/db").get_json()["journal_mode"] == "wal"
+    facts = client.get("/api/v1/_debug/db").get_json()
+    assert facts["backend"] == backend.name
+    assert facts["journal_mode"] == (None if backend.is_postgres else "wal")
+    assert facts["row_counts"]["batches"] == 0 and "secret" not in facts["path"]
 
 
 def test_a_kb_built_with_another_embedding_is_refused_at_submit_time(make_app, tmp_path):

@@ -67,6 +67,7 @@ def test_the_api_refuses_to_start_with_one_clear_line(tmp_path, fault):
     assert "c2xc-api: cannot start: " in text and message in text
 
 
+@pytest.mark.sqlite_only  # fills SQLite's max_page_count; a full PostgreSQL disk is not simulated
 def test_a_full_database_is_a_503_for_writes_while_reads_still_work(make_app):
     app = make_app()
     client = app.test_client()
@@ -82,6 +83,7 @@ def test_a_full_database_is_a_503_for_writes_while_reads_still_work(make_app):
     assert client.get("/api/v1/healthz").status_code == 200
 
 
+@pytest.mark.sqlite_only
 def test_a_worker_whose_database_fills_up_keeps_its_loop_alive(database, conn):
     from core.settings import load_run_settings, load_worker_settings
     from worker.loop import Worker

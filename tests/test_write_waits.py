@@ -7,6 +7,8 @@ import pytest
 
 from store.db import BUSY_TIMEOUT_MS, begin_immediate, connect, write_transaction
 
+pytestmark = pytest.mark.sqlite_only  # SQLite's one write lock; PostgreSQL's row locks: test_concurrency.py
+
 
 def _busy_timeout(conn) -> int:
     return conn.execute("PRAGMA busy_timeout").fetchone()[0]
