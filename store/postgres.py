@@ -218,6 +218,9 @@ class PgDatabase:
                 self._pool = ConnectionPool(
                     self.url, min_size=1, max_size=self.pool_size, open=True, name="c2xc",
                     timeout=self.pool_timeout_s, configure=_configure,
+                    # one empty round trip per borrow: after a server restart or a dropped link,
+                    # the pool hands out a live connection instead of a dead one (a needless 503)
+                    check=ConnectionPool.check_connection,
                     kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S,
                             "options": f"-c lock_timeout={LOCK_TIMEOUT_MS} -c TimeZone=UTC"})
                 self._pool_pid = pid

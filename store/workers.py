@@ -54,7 +54,10 @@ def is_gone(worker: sqlite3.Row | None, *, host: str, now: float, stale_after_s:
 def reconcile_orphaned_runs(conn: sqlite3.Connection, *, reconciler_id: str, host: str,
                             now: float, stale_after_s: float, pid_alive: Callable[[int], bool],
                             at_startup: bool = True) -> list[str]:
-    """Fail every ``running`` run whose worker is gone.
+    """Fail every ``running`` run whose worker is gone, or that the reconciler holds unknowingly.
+
+    Call it only between runs: the reconciler's own ``running`` rows are then
+    orphans by definition.
 
     At start-up the count is recorded on the reconciling worker (shown by
     ``/system/worker``); later, periodic passes (lease expiry) leave it alone.
@@ -64,15 +67,19 @@ def reconcile_orphaned_runs(conn: sqlite3.Connection, *, reconciler_id: str, hos
         running = conn.execute("SELECT run_id, batch_id, worker_id FROM runs WHERE status = ?",
                                (st.RUNNING,)).fetchall()
         for run in running:
-            if run["worker_id"] == reconciler_id:
-                continue
             worker = conn.execute("SELECT * FROM workers WHERE worker_id = ?",
                                   (run["worker_id"],)).fetchone()
-            if not is_gone(worker, host=host, now=now, stale_after_s=stale_after_s,
-                            pid_alive=pid_alive):
+            if run["worker_id"] == reconciler_id:
+                # The reconciler runs between its own runs, so a run still marked as its own is
+                # one whose claim committed while the reply was lost (the connection dropped at
+                # COMMIT): nobody is executing it, and its own live lease would hide it forever.
+                message = (f"the worker {reconciler_id} claimed this run but lost the database "
+                           "connection before it could start it")
+            elif is_gone(worker, host=host, now=now, stale_after_s=stale_after_s, pid_alive=pid_alive):
+                message = (f"the worker {run['worker_id']} executing this run stopped without "
+                           f"finishing it; found by worker {reconciler_id}")
+            else:
                 continue
-            message = (f"the worker {run['worker_id']} executing this run stopped without "
-                       f"finishing it; found by worker {reconciler_id}")
             # guarded: of several reconcilers (or the owner ending it meanwhile) exactly one
             # moves the run, and only that one writes its terminal event
             if conn.execute("UPDATE runs SET status = ?, finished_at = ?, error_code = ?,"
@@ -84,7 +91,7 @@ def reconcile_orphaned_runs(conn: sqlite3.Connection, *, reconciler_id: str, hos
             event = trace.RunFailed(error_code=WORKER_LOST, message=message, details={
                 "lost_worker_id": run["worker_id"], "reconciled_by": reconciler_id})
             insert_event(conn, run["run_id"], event.event_type, event.payload(), now)
-            if worker is not None and worker["stopped_at"] is None:
+            if worker is not None and worker["stopped_at"] is None and worker["worker_id"] != reconciler_id:
                 conn.execute("UPDATE workers SET stopped_at = ?, current_run_id = NULL"
                              " WHERE worker_id = ?", (now, worker["worker_id"]))
             refresh_batch_status(conn, run["batch_id"])

@@ -59,3 +59,18 @@ def test_reconcile_records_the_count_on_the_reconciling_worker(conn):
     assert len(_reconcile(conn, alive_pids={1})) == 2
     row = conn.execute("SELECT reconciled_running_runs FROM workers WHERE worker_id = 'w-new'")
     assert row.fetchone()[0] == 2
+
+
+def test_a_claim_whose_reply_was_lost_is_failed_by_its_own_worker_between_runs(conn):
+    """The connection dropped at COMMIT: the claim stands, but the worker never learnt of it.
+
+    Its lease stays fresh (it is alive), so only the worker itself can tell the run is
+    nobody's; it reconciles only between runs, when nothing it holds can be executing.
+    """
+    _worker(conn, "w-new", pid=555)
+    run_id = _running_run(conn, "w-new", heartbeat_age=0.1)
+    assert _reconcile(conn, alive_pids={555}) == [run_id]
+    run = runs.get_run(conn, run_id)
+    assert (run.status, run.error_code) == ("failed", "worker_lost")
+    assert "lost the database connection" in run.error_message
+    assert [w.worker_id for w in workers.live_workers(conn, time.time(), 10)] == ["w-new"]  # still serving

@@ -27,7 +27,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="c2xc-worker", description=__doc__.splitlines()[0])
     parser.add_argument("--once", action="store_true",
                         help="process at most one run, then exit 0 (also when the queue is empty)")
-    parser.add_argument("--db", help="SQLite path (default: $C2XC_SQLITE_PATH or data/app.db)")
+    parser.add_argument("--db", help="SQLite path or postgresql:// URL (default: $C2XC_DATABASE_URL, "
+                        "else $C2XC_SQLITE_PATH or data/app.db)")
     parser.add_argument("--poll-interval", type=float,
                         help="seconds between polls of an empty queue (default: $C2XC_WORKER_POLL_S or 0.5)")
     return parser.parse_args(argv)

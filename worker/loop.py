@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core import trace
-from core.errors import LeaseLost, RunFailure, ServiceError
+from core.errors import DependencyUnavailable, LeaseLost, RunFailure, ServiceError
 from core.settings import RunSettings, WorkerSettings
 from store import learn_jobs, runs, workers
 from store.db import DATABASE_ERRORS, Database, database_now
@@ -216,6 +216,9 @@ class Worker:
             self._fail(run, "worker_shutdown", "the worker was stopped during this run", {})
         except ServiceError as failure:  # every expected failure carries its own stable code
             self._fail(run, failure.code, failure.message, failure.details)
+        except DATABASE_ERRORS as exc:  # the server went away mid-step (a restart, a lost link)
+            self._fail(run, DependencyUnavailable.code,
+                       f"the database failed during this run: {type(exc).__name__}: {exc}", {})
         except Exception as exc:
             self._fail(run, RunFailure.code, f"{type(exc).__name__}: {exc}",
                        {"traceback": traceback.format_exc()})
