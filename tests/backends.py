@@ -3,7 +3,8 @@
 Every test that asks for a database, an app or the service runs twice, once
 per backend (SPEC 13: the store, API and worker suites run on both). A test
 of something only SQLite has (the file, WAL, PRAGMAs, ``backup``) is marked
-``sqlite_only`` and runs once. The PostgreSQL cluster is one throwaway server
+``sqlite_only`` and runs once; what is about several hosts sharing one
+server (tests/test_multi_host.py) is ``postgres_only``. The PostgreSQL cluster is one throwaway server
 per test session (tests/postgres_server.py); each test gets a fresh database
 copied from a template migrated once. Locally, a machine without the server
 skips the PostgreSQL variants with one line; CI sets
@@ -27,7 +28,10 @@ TEMPLATE = "c2xc_template"
 
 
 def backends_for(item_markers) -> list[str]:
-    return [SQLITE] if any(m.name == "sqlite_only" for m in item_markers) else [SQLITE, POSTGRES]
+    names = {m.name for m in item_markers}
+    if "sqlite_only" in names:
+        return [SQLITE]
+    return [POSTGRES] if "postgres_only" in names else [SQLITE, POSTGRES]
 
 
 def cluster_or_skip() -> PostgresCluster:

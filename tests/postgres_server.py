@@ -67,13 +67,17 @@ class PostgresCluster:
             os.chmod(self.root, 0o755)
         self._run("initdb", "-D", str(self.data), "-U", self.user, "-A", "trust", "-E", "UTF8",
                   "--locale=C.UTF-8", "--no-sync")
+        self._start_server()
+        return self
+
+    def _start_server(self) -> None:
+        """Started with a log file: a server holding our output pipes would never let ``_run`` return."""
         options = [f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-k {self.sockets}",
                    "-c max_connections=300", "-c shared_buffers=128MB"]
         if not self.durable:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-w",
                   "-t", "60", "-o", " ".join(options), "start")
-        return self
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
@@ -91,9 +95,12 @@ class PostgresCluster:
         with self.admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    def restart(self) -> None:
-        """Stop (fast: every session is cut) and start again on the same port."""
-        self._run("pg_ctl", "-D", str(self.data), "-w", "-m", "fast", "restart")
+    def stop_server(self) -> None:
+        """Down until :meth:`start_server`, its files kept: an outage a test can hold open."""
+        self._run("pg_ctl", "-D", str(self.data), "-w", "-m", "fast", "stop")
+
+    def start_server(self) -> None:
+        self._start_server()
 
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-w", "-m", "immediate", "stop", check=False)

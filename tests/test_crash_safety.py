@@ -99,7 +99,7 @@ def test_gunicorn_workers_killed_mid_request_never_leave_a_partial_batch(service
     db = open_database(svc.database_target)
     try:
         sizes = db.connection().execute("SELECT b.batch_id, b.n_runs, COUNT(r.run_id) FROM batches b"
-                             " LEFT JOIN runs r ON r.batch_id = b.batch_id GROUP BY b.batch_id"
+                             " LEFT JOIN runs r ON r.batch_id = b.batch_id GROUP BY b.batch_id, b.n_runs"
                              ).fetchall()
     finally:
         db.dispose()

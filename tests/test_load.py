@@ -14,6 +14,7 @@ CLIENTS, SECONDS = 16, 15
 
 
 @pytest.mark.slow
+@pytest.mark.sqlite_only  # PostgreSQL under load from many writers: tests/test_multi_host.py
 def test_many_clients_for_a_bounded_time(service_factory):
     svc = service_factory(C2XC_WEB_WORKERS="4")
     svc.start_worker()
