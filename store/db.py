@@ -123,6 +123,8 @@ os.register_at_fork(after_in_child=_forget_gates)
 
 def connect(path: str, cache_mb: int = WORKER_CACHE_MB) -> sqlite3.Connection:
     """Open one configured connection; create the directory on demand."""
+    if is_postgres_url(path):  # never a directory named "postgresql:" beside the code
+        raise ValueError("a postgresql:// URL needs open_database(), not a SQLite connection")
     if path != ":memory:":
         parent = Path(path).expanduser().resolve().parent
         try:
