@@ -56,6 +56,7 @@ def test_cancel_of_unknown_targets_is_not_found(conn):
         cancels.request_batch_cancel(conn, "batch_nope", None, time.time())
 
 
+@pytest.mark.sqlite_only  # holds SQLite's one write lock; PostgreSQL's pending check takes no row lock
 def test_applying_cancels_costs_nothing_while_none_is_pending(conn, database):
     """No pending request: no write lock is taken, so a held lock does not even delay the check."""
     from store.db import connect
