@@ -121,10 +121,15 @@ def _forget_gates() -> None:
 os.register_at_fork(after_in_child=_forget_gates)
 
 
+def _refuse_url(path: str) -> None:
+    """A URL is never a file name (a test once made a directory named "postgresql:" this way)."""
+    if is_postgres_url(path):
+        raise ValueError("a postgresql:// URL needs open_database(), not a SQLite file")
+
+
 def connect(path: str, cache_mb: int = WORKER_CACHE_MB) -> sqlite3.Connection:
     """Open one configured connection; create the directory on demand."""
-    if is_postgres_url(path):  # never a directory named "postgresql:" beside the code
-        raise ValueError("a postgresql:// URL needs open_database(), not a SQLite connection")
+    _refuse_url(path)
     if path != ":memory:":
         parent = Path(path).expanduser().resolve().parent
         try:
@@ -290,8 +295,7 @@ class Database:
     dialect = dialect.SQLITE
 
     def __init__(self, path: str, cache_mb: int = WORKER_CACHE_MB):
-        if is_postgres_url(path):  # a URL is never a file name: use open_database()
-            raise ValueError("a postgresql:// URL needs open_database(), not a SQLite Database")
+        _refuse_url(path)
         self.path, self.cache_mb = path, cache_mb
         self.target = path  # what open_database() takes to open this database again
         self._local = threading.local()

@@ -80,13 +80,18 @@ class BackendChoice:
 
 
 @contextmanager
-def app_connection(app) -> Iterator:
-    """A connection of the test's own to the database an in-process app uses (either backend)."""
-    db = open_database(app.extensions["c2xc"].database.target)
+def target_connection(target: str) -> Iterator:
+    """A connection of the test's own to ``target`` (either backend), closed afterwards."""
+    db = open_database(target)
     try:
         yield db.connection()
     finally:
         db.dispose()
+
+
+def app_connection(app):
+    """A connection of the test's own to the database an in-process app uses."""
+    return target_connection(app.extensions["c2xc"].database.target)
 
 
 def everything_stored(target: str) -> bytes:

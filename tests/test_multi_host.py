@@ -24,7 +24,7 @@ import requests
 
 from core.trace import TERMINAL_EVENT_TYPES
 from store import status as st
-from store.db import open_database
+from tests.backends import target_connection
 from tests.processes import ServiceProcesses, wait_until
 
 pytestmark = pytest.mark.postgres_only
@@ -39,9 +39,7 @@ def _start_workers(svc: ServiceProcesses, hosts: list[str], **env) -> dict[str, 
 
 def _stored_runs(target: str) -> dict[str, dict]:
     """Each run's status, batch, worker host and its start and terminal events, from the rows."""
-    database = open_database(target)
-    try:
-        conn = database.connection()
+    with target_connection(target) as conn:
         found = {row["run_id"]: {**dict(row), "starts": 0, "terminals": [], "queued_cancel": False}
                  for row in conn.execute(
                      "SELECT r.run_id, r.batch_id, r.status, r.worker_id, w.host FROM runs r"
@@ -58,8 +56,6 @@ def _stored_runs(target: str) -> dict[str, dict]:
                 run["queued_cancel"] |= json.loads(row["payload_json"]).get("started") is False
         batches = {row["batch_id"]: row["status"] for row in conn.execute("SELECT batch_id, status FROM batches")}
         return {"runs": found, "batches": batches}
-    finally:
-        database.dispose()
 
 
 def _assert_every_run_accounted_for(stored: dict) -> Counter:
@@ -79,21 +75,14 @@ def _assert_every_run_accounted_for(stored: dict) -> Counter:
 
 
 def _live_hosts(target: str) -> set[str]:
-    database = open_database(target)
-    try:
-        return {row["host"] for row in database.connection().execute(
-            "SELECT host FROM workers WHERE stopped_at IS NULL")}
-    finally:
-        database.dispose()
+    with target_connection(target) as conn:
+        return {row["host"] for row in conn.execute("SELECT host FROM workers WHERE stopped_at IS NULL")}
 
 
 def _drained(target: str) -> bool:
-    database = open_database(target)
-    try:
-        return database.connection().execute(
+    with target_connection(target) as conn:
+        return conn.execute(
             "SELECT COUNT(*) AS n FROM runs WHERE status IN ('queued', 'running')").fetchone()["n"] == 0
-    finally:
-        database.dispose()
 
 
 @pytest.mark.slow
