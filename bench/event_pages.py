@@ -31,7 +31,7 @@ SMALL = {"messages": [{"role": "user", "content": "y" * 1950}]}
 BIG = {"blob": "z" * (1024 * 1024)}
 
 
-def _fill(conn, run_id: str, n: int, big_every: int | None) -> tuple[list[int], list[int]]:
+def fill_run(conn, run_id: str, n: int, big_every: int | None) -> tuple[list[int], list[int]]:
     """The run's event seqs and evidence seqs."""
     seqs, chunk, alias = [], 1000, 0
     for start in range(0, n, chunk):
@@ -84,7 +84,7 @@ def main() -> None:
         for size in (100, 10_000, 100_000):
             _, (run_id,) = queue_batch(conn, 1)
             built = time.perf_counter()
-            seqs, evidence_seqs = _fill(conn, run_id, size, big_every=500 if size == 100_000 else None)
+            seqs, evidence_seqs = fill_run(conn, run_id, size, big_every=500 if size == 100_000 else None)
             deep = encode_cursor("events", seqs[max(0, len(seqs) - 60)])  # a full page, as deep as possible
             deep_evidence = encode_cursor("evidence", evidence_seqs[max(0, len(evidence_seqs) - 60)])
             base = f"/api/v1/runs/{run_id}"

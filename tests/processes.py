@@ -63,10 +63,11 @@ class ServiceProcesses:
         self.processes.append(proc)
         return proc, log_path
 
-    def start_api(self) -> str:
+    def start_api(self, app: str = "api.wsgi:app") -> str:
+        """gunicorn with the service's configuration, serving ``app`` (a benchmark's bare app)."""
         proc, log_path = self._spawn(
-            [sys.executable, "-m", "gunicorn", "-c", str(REPO / "api" / "gunicorn_conf.py"),
-             "api.wsgi:app"], "gunicorn", self.env)
+            [sys.executable, "-m", "gunicorn", "-c", str(REPO / "api" / "gunicorn_conf.py"), app],
+            "gunicorn", self.env)
 
         def port():
             if proc.poll() is not None:
