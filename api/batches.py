@@ -8,6 +8,7 @@ from flask.views import MethodView
 from api.batch_creation import create_batch
 from api.blueprint import Blueprint
 from api.context import conn, services
+from api.exact_json import send_with_etag
 from api.schemas import (
     BatchCreatedSchema,
     BatchCreateSchema,
@@ -18,7 +19,7 @@ from api.schemas import (
     CancelResultSchema,
     IdempotencyHeaderSchema,
 )
-from api.serializers import cancel_dict, page_dict
+from api.serializers import batch_dict, cancel_dict, page_dict
 from store import batches, cancels
 
 blp = Blueprint("batches", __name__, description="Batches of runs")
@@ -55,7 +56,7 @@ class Batches(MethodView):
         items, next_cursor, has_more = batches.list_batches(
             conn(), status=args.get("status"), q=args.get("q"), limit=args["limit"],
             cursor=args.get("cursor"))
-        return page_dict(items, next_cursor, has_more)
+        return send_with_etag(page_dict([batch_dict(b) for b in items], next_cursor, has_more))
 
 
 @blp.route("/batches/<string:batch_id>")

@@ -24,3 +24,12 @@ class StrictJsonParser(FlaskParser):
 
 class Blueprint(_SmorestBlueprint):
     ARGUMENTS_PARSER = StrictJsonParser(unknown=None)
+
+    def arguments(self, schema, *args, **kwargs):
+        """Each arguments schema made once: given a class, webargs would make one per request."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
+
+    def _set_etag_in_response(self, response):
+        """Keep the ETag a hot read set from its body (``api.exact_json``); else smorest's own."""
+        if response.get_etag()[0] is None:
+            super()._set_etag_in_response(response)

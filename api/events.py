@@ -8,6 +8,7 @@ from api.blueprint import Blueprint
 from api.context import conn
 from api.context import services as current_services
 from api.event_stream import start_after, stream_run_events
+from api.exact_json import send
 from api.schemas import (
     EventListArgsSchema,
     EventListSchema,
@@ -40,8 +41,8 @@ class Events(MethodView):
             c, run_id, limit=args["limit"], cursor=args.get("cursor"),
             event_types=args.get("event_type") or (), since=args.get("since"),
             until=args.get("until"), include_payload=args["include_payload"])
-        return page_dict([event_dict(e, args["include_payload"]) for e in items],
-                         next_cursor, has_more)
+        return send(page_dict([event_dict(e, args["include_payload"]) for e in items],
+                              next_cursor, has_more))
 
 
 @blp.route("/runs/<string:run_id>/events/stream")

@@ -5,6 +5,7 @@ from flask.views import MethodView
 
 from api.blueprint import Blueprint
 from api.context import conn
+from api.exact_json import send
 from api.schemas import EvidenceListArgsSchema, EvidenceListSchema, EvidenceSchema
 from api.serializers import evidence_dict, page_dict
 from store import evidence, runs
@@ -24,8 +25,8 @@ class EvidenceList(MethodView):
         items, next_cursor, has_more = evidence.list_evidence(
             c, run_id, limit=args["limit"], cursor=args.get("cursor"),
             include_content=args["include_content"])
-        return page_dict([evidence_dict(i, args["include_content"]) for i in items],
-                         next_cursor, has_more)
+        return send(page_dict([evidence_dict(i, args["include_content"]) for i in items],
+                              next_cursor, has_more))
 
 
 @blp.route("/runs/<string:run_id>/evidence/<string:alias>")

@@ -7,6 +7,7 @@ from flask.views import MethodView
 
 from api.blueprint import Blueprint
 from api.context import conn
+from api.exact_json import send, send_with_etag
 from api.reasoning import reasoning_tree
 from api.schemas import (
     CancelBodySchema,
@@ -18,7 +19,7 @@ from api.schemas import (
     RunOutputSchema,
     RunSchema,
 )
-from api.serializers import cancel_dict, modifier_checks, page_dict, run_dict
+from api.serializers import cancel_dict, modifier_checks, output_dict, page_dict, run_dict
 from core.chemistry.structure import MAX_HEAVY_ATOMS, MAX_MOLECULAR_WEIGHT
 from core.errors import Conflict
 from store import cancels, events, runs
@@ -41,7 +42,7 @@ class Runs(MethodView):
         items, next_cursor, has_more = runs.list_runs(
             conn(), batch_id=args.get("batch_id"), status=args.get("status"),
             limit=args["limit"], cursor=args.get("cursor"))
-        return page_dict([run_dict(r) for r in items], next_cursor, has_more)
+        return send_with_etag(page_dict([run_dict(r) for r in items], next_cursor, has_more))
 
 
 @blp.route("/runs/<string:run_id>")
@@ -51,7 +52,7 @@ class RunDetail(MethodView):
     @blp.alt_response(404, description="no such run")
     def get(self, run_id):
         """One run: status, timestamps, error, cancel request."""
-        return run_dict(runs.get_run(conn(), run_id))
+        return send_with_etag(run_dict(runs.get_run(conn(), run_id)))
 
 
 @blp.route("/runs/<string:run_id>/output")
@@ -61,7 +62,7 @@ class RunOutput(MethodView):
     @blp.alt_response(409, description="the run has no output (yet); details.status says why")
     def get(self, run_id):
         """The recipes, their citations and memory ids of a completed run."""
-        return _output_of(conn(), run_id)
+        return send(output_dict(_output_of(conn(), run_id)))
 
 
 def _output_of(c, run_id: str):

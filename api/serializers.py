@@ -10,13 +10,27 @@ from typing import Any
 from store import events
 from store.cancels import ALREADY_FINISHED, ALREADY_REQUESTED, CancelOutcome
 from store.cursor import encode_cursor
-from store.records import Event, EvidenceItem, Preset, Run, RunOutput
+from store.records import Batch, Event, EvidenceItem, Preset, Run, RunOutput
 
 _CANCEL_MESSAGES = {
     "requested": "cancel recorded; queued runs will not start, a running run stops at its next step",
     ALREADY_REQUESTED: "a cancel was already recorded; nothing more to do",
     ALREADY_FINISHED: "already finished; nothing was changed",
 }
+
+
+def batch_dict(batch: Batch) -> dict[str, Any]:
+    return {"batch_id": batch.batch_id, "created_at": batch.created_at, "status": batch.status,
+            "user_request": batch.user_request, "n_runs": batch.n_runs,
+            "recipes_per_run": batch.recipes_per_run, "temperature": batch.temperature,
+            "dry_run": batch.dry_run, "run_counts": batch.run_counts,
+            "config_snapshot": batch.config_snapshot, "schema_version": batch.schema_version,
+            "extra": batch.extra}
+
+
+def output_dict(output: RunOutput) -> dict[str, Any]:
+    return {"recipes_json": output.recipes_json, "citations": output.citations,
+            "memory_ids": output.memory_ids}
 
 
 def run_dict(run: Run) -> dict[str, Any]:

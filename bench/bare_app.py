@@ -12,13 +12,12 @@ Served by gunicorn with the service's own configuration:
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 
 from flask import Flask, jsonify, request
 
-from api.serializers import event_dict, evidence_dict, page_dict, run_dict
+from api.serializers import batch_dict, event_dict, evidence_dict, output_dict, page_dict, run_dict
 from store import batches, events, evidence, runs
 from store.db import API_CACHE_MB, open_database
 
@@ -41,7 +40,7 @@ def healthz():
 def batch_list():
     items, next_cursor, has_more = batches.list_batches(
         database.connection(), status=None, q=None, limit=int(request.args["limit"]), cursor=None)
-    return _with_etag(page_dict([dataclasses.asdict(b) for b in items], next_cursor, has_more))
+    return _with_etag(page_dict([batch_dict(b) for b in items], next_cursor, has_more))
 
 
 @app.get("/api/v1/runs/<run_id>")
@@ -51,7 +50,7 @@ def run_detail(run_id):
 
 @app.get("/api/v1/runs/<run_id>/output")
 def run_output(run_id):
-    return jsonify(dataclasses.asdict(runs.get_output(database.connection(), run_id)))
+    return jsonify(output_dict(runs.get_output(database.connection(), run_id)))
 
 
 @app.get("/api/v1/runs/<run_id>/events")

@@ -10,15 +10,20 @@ bench stops if the two would not send the same JSON.
 
 Then for each hot read, ``wrk -c32`` for ``--seconds`` against each app in
 turn (which goes first alternates), ``--rounds`` times; the report gives
-median requests/s and p99 per app and their ratios (service / bare).
+median requests/s and p99 per app, and the median over rounds of each
+round's ratio (service / bare: the two runs closest in time, so a noisy
+moment on a shared machine moves both). Last, each app's own time per
+request in-process on one thread (``in_process``): the same comparison
+without the network and without wrk competing for the cores.
 
 Needs wrk (Debian: ``apt-get install wrk``).
-Usage: PYTHONPATH=. python -m bench.bare_stack [--seconds 5] [--rounds 3] [--connections 32]
+Usage: PYTHONPATH=. python -m bench.bare_stack [--seconds 4] [--rounds 7] [--connections 32]
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import tempfile
@@ -62,10 +67,61 @@ def check_same_bodies(apps: dict[str, str], paths: dict[str, str]) -> None:
                              f"{json.dumps(service)[:600]}\n{json.dumps(bare)[:600]}")
 
 
+def in_process(paths: dict[str, str], repeats: int = 5, requests: int = 300) -> dict[str, dict]:
+    """Each app's own time per request on one thread (Flask's test client, no network, no wrk).
+
+    Far less noisy than wrk on a shared 2-core machine, where the load
+    generator competes with the servers for the same cores.
+    """
+    from api.app import create_app
+    from bench.bare_app import app as bare_app
+
+    clients = {"service": create_app().test_client(), "bare": bare_app.test_client()}
+    report = {}
+    for name, path in paths.items():
+        url = "/api/v1" + path
+        ms: dict[str, list[float]] = {"service": [], "bare": []}
+        for client in clients.values():
+            for _ in range(50):
+                client.get(url)
+        for _ in range(repeats):  # interleaved, so a slow moment hits both
+            for app, client in clients.items():
+                started = time.perf_counter()
+                for _ in range(requests):
+                    client.get(url)
+                ms[app].append((time.perf_counter() - started) / requests * 1000)
+        service, bare = (statistics.median(ms[app]) for app in ("service", "bare"))
+        report[name] = {"service_ms": round(service, 3), "bare_ms": round(bare, 3),
+                        "throughput_ratio": round(bare / service, 2)}
+    return report
+
+
+def _over_http(apps: dict[str, str], paths: dict[str, str], args, tmp: Path) -> dict[str, dict]:
+    """wrk against each app in turn; ratios taken per round (the two runs next to each other)."""
+    raw: dict[str, list[dict]] = {name: [] for name in paths}
+    for round_ in range(args.rounds):
+        order = ["service", "bare"] if round_ % 2 == 0 else ["bare", "service"]
+        for name, path in paths.items():
+            pair = {app: run_wrk(apps[app] + path, "", args.connections, args.seconds, tmp) for app in order}
+            raw[name].append(pair)
+    table = {}
+    for name, pairs in raw.items():
+        def median_of(app, key):
+            return round(statistics.median(pair[app][key] for pair in pairs), 1)
+        table[name] = {
+            **{app: {"requests_per_s": median_of(app, "requests_per_s"), "p99_ms": median_of(app, "p99_ms"),
+                     "errors": sum(pair[app]["errors"] for pair in pairs)} for app in ("service", "bare")},
+            "throughput_ratio": round(statistics.median(
+                pair["service"]["requests_per_s"] / pair["bare"]["requests_per_s"] for pair in pairs), 2),
+            "p99_ratio": round(statistics.median(
+                pair["service"]["p99_ms"] / pair["bare"]["p99_ms"] for pair in pairs), 2)}
+    return {"medians": table, "raw": raw}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -79,34 +135,21 @@ def main() -> None:
         env = {"C2XC_SQLITE_PATH": shared, "C2XC_WEB_WORKERS": "2", "C2XC_WEB_THREADS": "40",
                "C2XC_LOG_LEVEL": "WARNING"}
         processes = {app: ServiceProcesses(tmp / app, env) for app in ("service", "bare")}
-        results: dict[str, dict[str, list[dict]]] = {name: {"service": [], "bare": []} for name in paths}
         try:
             apps = {}
             for app, module in (("service", "api.wsgi:app"), ("bare", "bench.bare_app:app")):
                 (tmp / app).mkdir()
                 apps[app] = processes[app].start_api(module)
             check_same_bodies(apps, paths)
-            for round_ in range(args.rounds):
-                order = ["service", "bare"] if round_ % 2 == 0 else ["bare", "service"]
-                for name, path in paths.items():
-                    for app in order:
-                        results[name][app].append(run_wrk(apps[app] + path, "", args.connections,
-                                                          args.seconds, tmp))
+            http = _over_http(apps, paths, args, tmp)
         finally:
             for procs in processes.values():
                 procs.stop_all()
-    table = {}
-    for name, per_app in results.items():
-        medians = {app: {"requests_per_s": round(statistics.median(r["requests_per_s"] for r in rounds), 1),
-                         "p99_ms": round(statistics.median(r["p99_ms"] for r in rounds), 1),
-                         "errors": sum(r["errors"] for r in rounds)}
-                   for app, rounds in per_app.items()}
-        table[name] = {**medians, "throughput_ratio": round(medians["service"]["requests_per_s"]
-                                                            / medians["bare"]["requests_per_s"], 2),
-                       "p99_ratio": round(medians["service"]["p99_ms"] / medians["bare"]["p99_ms"], 2)}
-    print(json.dumps({"machine": machine(), "connections": args.connections, "seconds": args.seconds,
-                      "rounds": args.rounds, "build_s": round(build_s, 1), "medians": table,
-                      "raw": results}, indent=1))
+        os.environ.update(processes["service"].env)  # the in-process apps open the same file
+        report = {"machine": machine(), "connections": args.connections, "seconds": args.seconds,
+                  "rounds": args.rounds, "build_s": round(build_s, 1), "in_process": in_process(paths),
+                  **http}
+    print(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":

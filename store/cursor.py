@@ -19,7 +19,13 @@ _VERSION = 1
 
 
 def encode_cursor(kind: str, last_key: int) -> str:
-    raw = json.dumps({"v": _VERSION, "k": kind, "after": last_key}, separators=(",", ":"))
+    """The compact JSON ``{"v":1,"k":kind,"after":key}``, formatted directly.
+
+    An event page encodes one cursor per item; ``json.dumps`` made that a
+    tenth of the page's time. ``kind`` is one of the store's list names (a
+    plain identifier) and the key an integer, so the text is the same.
+    """
+    raw = f'{{"v":{_VERSION},"k":"{kind}","after":{int(last_key)}}}'
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 

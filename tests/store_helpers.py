@@ -85,13 +85,16 @@ def completed_runs(conn, n: int, recipes_per_run: int = 3, *, dry_run: bool = Tr
     return run_ids
 
 
-def execute_queue(db_path: str) -> None:
-    """Run every queued run with a worker in this process (dry runs: fast, no network)."""
+def execute_queue(target: str) -> None:
+    """Run every queued run with a worker in this process (dry runs: fast, no network).
+
+    ``target``: a SQLite path or a PostgreSQL URL.
+    """
     from core.settings import load_run_settings, load_worker_settings
-    from store.db import Database
+    from store.db import open_database
     from worker.loop import Worker
 
-    worker = Worker(Database(db_path), load_worker_settings(), load_run_settings())
+    worker = Worker(open_database(target), load_worker_settings(), load_run_settings())
     worker.start()
     try:
         while worker.run_once():

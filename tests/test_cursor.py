@@ -12,6 +12,15 @@ def test_cursor_round_trips(key):
     assert decode_cursor("events", encode_cursor("events", key)) == key
 
 
+@pytest.mark.parametrize("kind", ["events", "evidence", "runs", "batches", "memories", "memory_deltas",
+                                  "products", "presets"])
+@pytest.mark.parametrize("key", [0, 7, 10**6, 2**53])
+def test_cursor_text_is_the_compact_json_it_always_was(kind, key):
+    """Formatted directly for speed (issue 24): a cursor a client holds must still decode the same."""
+    doc = json.dumps({"v": 1, "k": kind, "after": key}, separators=(",", ":"))
+    assert encode_cursor(kind, key) == base64.urlsafe_b64encode(doc.encode()).decode().rstrip("=")
+
+
 def test_cursor_is_url_safe_and_opaque():
     cursor = encode_cursor("events", 123456789)
     assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
