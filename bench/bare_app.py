@@ -8,7 +8,8 @@ beyond this is framework and middleware. ``bench.bare_stack`` checks that
 both answer with the same JSON before it measures anything.
 
 Served by gunicorn with the service's own configuration:
-``gunicorn -c api/gunicorn_conf.py bench.bare_app:app`` (``C2XC_SQLITE_PATH`` names the file).
+``gunicorn -c api/gunicorn_conf.py bench.bare_app:app`` (``C2XC_DATABASE_URL`` or
+``C2XC_SQLITE_PATH`` names the database).
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from store import batches, events, evidence, runs
 from store.db import API_CACHE_MB, open_database
 
 app = Flask(__name__)
-database = open_database(os.environ["C2XC_SQLITE_PATH"], API_CACHE_MB)
+database = open_database(os.environ.get("C2XC_DATABASE_URL") or os.environ["C2XC_SQLITE_PATH"], API_CACHE_MB)
+app.teardown_appcontext(lambda _error: database.release())  # as the service: a pooled connection goes back
 
 
 def _with_etag(data):

@@ -17,7 +17,11 @@ request in-process on one thread (``in_process``): the same comparison
 without the network and without wrk competing for the cores.
 
 Needs wrk (Debian: ``apt-get install wrk``).
+``--backend postgres`` builds the same data in a throwaway PostgreSQL
+cluster (Debian's ``postgresql``, durable commits) and serves it from there.
+
 Usage: PYTHONPATH=. python -m bench.bare_stack [--seconds 4] [--rounds 7] [--connections 32]
+       [--backend sqlite|postgres]
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import requests
@@ -35,15 +40,16 @@ import requests
 from bench.api_load import run_wrk
 from bench.common import machine
 from bench.event_pages import fill_run
-from store.db import Database
+from store.db import open_database
 from store.migrations import migrate
+from tests.postgres_server import PostgresCluster
 from tests.processes import ServiceProcesses
 from tests.store_helpers import completed_runs, queue_batch
 
 
-def build_database(path: str) -> dict[str, str]:
-    """The fixed database; returns each hot read's path (below /api/v1)."""
-    conn = Database(path).connection()
+def build_database(target: str) -> dict[str, str]:
+    """The fixed database (a SQLite path or a PostgreSQL URL); returns each hot read's path."""
+    conn = open_database(target).connection()
     migrate(conn)
     finished = completed_runs(conn, 250, recipes_per_run=3)
     _, (traced,) = queue_batch(conn, 1)
@@ -123,17 +129,22 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite",
+                        help="postgres: a throwaway cluster of Debian's postgresql, durable commits")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
-    with tempfile.TemporaryDirectory() as tmp:
+    cluster = PostgresCluster(durable=True).start() if args.backend == "postgres" else None
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as cleanup:
+        if cluster:
+            cleanup.callback(cluster.stop)
         tmp = Path(tmp)
-        shared = str(tmp / "hot.db")
+        shared = cluster.url(cluster.create_database()) if cluster else str(tmp / "hot.db")
         built = time.perf_counter()
         paths = build_database(shared)
         build_s = time.perf_counter() - built
-        env = {"C2XC_SQLITE_PATH": shared, "C2XC_WEB_WORKERS": "2", "C2XC_WEB_THREADS": "40",
-               "C2XC_LOG_LEVEL": "WARNING"}
+        env = {"C2XC_DATABASE_URL" if cluster else "C2XC_SQLITE_PATH": shared, "C2XC_WEB_WORKERS": "2",
+               "C2XC_WEB_THREADS": "40", "C2XC_LOG_LEVEL": "WARNING"}
         processes = {app: ServiceProcesses(tmp / app, env) for app in ("service", "bare")}
         try:
             apps = {}
@@ -146,7 +157,8 @@ def main() -> None:
             for procs in processes.values():
                 procs.stop_all()
         os.environ.update(processes["service"].env)  # the in-process apps open the same file
-        report = {"machine": machine(), "connections": args.connections, "seconds": args.seconds,
+        report = {"machine": machine(), "backend": args.backend, "connections": args.connections,
+                  "seconds": args.seconds,
                   "rounds": args.rounds, "build_s": round(build_s, 1), "in_process": in_process(paths),
                   **http}
     print(json.dumps(report, indent=1))
