@@ -42,6 +42,14 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from core.errors import DependencyUnavailable
 
 LOCK_TIMEOUT_MS = 10_000  # the same bound as SQLite's busy timeout
+# A process stopped inside a transaction (SIGSTOP, a paused VM, a debugger) would keep its row
+# locks until its TCP connection died, and every writer waiting on them would time out: a frozen
+# worker holding its run's row would keep the live workers from failing that run, for good. The
+# server ends a session idle in a transaction this long, shorter than a waiter's lock timeout, so
+# the waiter gets the lock instead. Our transactions never wait on anything but the database.
+IDLE_IN_TRANSACTION_MS = LOCK_TIMEOUT_MS // 2
+SESSION_OPTIONS = (f"-c lock_timeout={LOCK_TIMEOUT_MS} -c idle_in_transaction_session_timeout="
+                   f"{IDLE_IN_TRANSACTION_MS} -c TimeZone=UTC")
 CONNECT_TIMEOUT_S = 5
 DEFAULT_POOL_SIZE = 8
 
@@ -153,7 +161,7 @@ def connect_raw(url: str, *, autocommit: bool = True) -> psycopg.Connection:
     """A configured connection outside any pool (LISTEN, migrations, tools, tests)."""
     try:
         raw = psycopg.connect(url, autocommit=autocommit, connect_timeout=CONNECT_TIMEOUT_S,
-                              options=f"-c lock_timeout={LOCK_TIMEOUT_MS} -c TimeZone=UTC")
+                              options=SESSION_OPTIONS)
     except psycopg.Error as exc:
         raise DependencyUnavailable(f"cannot connect to PostgreSQL at {redact(url)}: "
                                     f"{str(exc).strip().splitlines()[0] if str(exc) else exc!r}",
@@ -222,7 +230,7 @@ class PgDatabase:
                     # the pool hands out a live connection instead of a dead one (a needless 503)
                     check=ConnectionPool.check_connection,
                     kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S,
-                            "options": f"-c lock_timeout={LOCK_TIMEOUT_MS} -c TimeZone=UTC"})
+                            "options": SESSION_OPTIONS})
                 self._pool_pid = pid
             return self._pool
 

@@ -1,5 +1,6 @@
 """Leases: a worker that stops renewing its heartbeat loses its run to another worker."""
 import signal
+import threading
 import time
 
 import pytest
@@ -76,3 +77,50 @@ def test_appends_by_a_worker_that_lost_the_run_are_refused(conn):
     with pytest.raises(Conflict):
         events.append_event(conn, run.run_id, "recap_info", {}, time.time(), owner="w-old")
     assert events.list_events(conn, run.run_id, limit=10, cursor=None)[0][-1].event_type == "run_failed"
+
+
+@pytest.mark.postgres_only
+def test_a_worker_frozen_inside_a_transaction_does_not_keep_its_run_from_being_failed(database, conn):
+    """A stopped process keeps its row locks until the server ends its idle transaction.
+
+    Without ``idle_in_transaction_session_timeout`` the reconciler waited out
+    its lock timeout on the frozen worker's lock on the run, failed, and
+    did so again on every pass: the run stayed ``running`` (a CI flake of
+    the SIGSTOP test above, one time in dozens).
+    """
+    from store import postgres
+    from store.db import write_transaction
+
+    workers.register_worker(conn, worker_id="w-frozen", pid=1, host="elsewhere", poll_interval_s=1,
+                            now=time.time() - 100)
+    queue_batch(conn, 1)
+    run_id = runs.claim_next_run(conn, "w-frozen", time.time() - 100).run_id
+    workers.heartbeat(conn, "w-frozen", time.time() - 100)
+    held, thaw, outcome = threading.Event(), threading.Event(), {}
+
+    def frozen_mid_transaction():
+        own = open_database(database.target)  # its own pool, as another process would have
+        try:
+            with write_transaction(own.connection()) as c:
+                c.execute("SELECT 1 FROM runs WHERE run_id = ? FOR SHARE", (run_id,)).fetchall()
+                held.set()
+                thaw.wait(30)  # stopped: the session sits idle in its transaction
+                c.execute("SELECT 1").fetchall()
+        except Exception as exc:  # the server ended the session meanwhile
+            outcome["frozen"] = exc
+        finally:
+            held.set()
+            own.dispose()
+    thread = threading.Thread(target=frozen_mid_transaction)
+    thread.start()
+    assert held.wait(20)
+    started = time.monotonic()
+    failed = workers.reconcile_orphaned_runs(conn, reconciler_id="w-live", host="here", now=time.time(),
+                                             stale_after_s=10, pid_alive=lambda pid: True, at_startup=False)
+    waited = time.monotonic() - started
+    thaw.set()
+    thread.join(30)
+    assert failed == [run_id]
+    assert waited < postgres.LOCK_TIMEOUT_MS / 1000, waited  # before any waiter's lock timeout
+    assert "frozen" in outcome, "the frozen session should have been ended by the server"
+    assert runs.get_run(conn, run_id).status == "failed"
