@@ -79,6 +79,10 @@ STATEMENTS: dict[str, dict[str, str | None]] = {
                           POSTGRES: "user_request ILIKE ? ESCAPE '\\'"},
     # with a search, SQLite must not pick the status index over the FTS one ("+" hides it)
     "batch_status_with_search": {SQLITE: "+status = ?", POSTGRES: "status = ?"},
+    # deltas of one memory: found through its ops' index; run and status are then checked row by
+    # row on SQLite ("+"); PostgreSQL has no such hint (unary "+" on text is an error there)
+    "delta_run_with_memory": {SQLITE: "+d.run_id = ?", POSTGRES: "d.run_id = ?"},
+    "delta_status_with_memory": {SQLITE: "+d.status = ?", POSTGRES: "d.status = ?"},
     "schema_version": {SQLITE: "PRAGMA user_version",
                        POSTGRES: "SELECT coalesce((SELECT value::int FROM meta"
                                  " WHERE key = 'schema_version'), 0)"},

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import Conflict, NotFound
+from store import dialect
 from store.cursor import decode_cursor, page, where
 from store.ids import new_id
 from store.memory_items import bump_generation, get_items, get_vector, write_state
@@ -193,8 +194,8 @@ def list_deltas(conn: sqlite3.Connection, *, run_id: str | None, status: str | N
     order); the other filters are then checked row by row (``+``: no second index, no sort)."""
     clause, params = where([
         ("d.seq < ?", decode_cursor(CURSOR_KIND, cursor) if cursor else None),
-        ("+d.run_id = ?" if memory_id else "d.run_id = ?", run_id),
-        ("+d.status = ?" if memory_id else "d.status = ?", status),
+        (dialect.sql(conn, "delta_run_with_memory") if memory_id else "d.run_id = ?", run_id),
+        (dialect.sql(conn, "delta_status_with_memory") if memory_id else "d.status = ?", status),
         ("d.seq IN (SELECT delta_seq FROM memory_delta_ops WHERE memory_id = ?)", memory_id)])
     rows = conn.execute(f"SELECT d.* FROM memory_deltas d {clause} ORDER BY d.seq DESC LIMIT ?",
                         (*params, limit + 1)).fetchall()

@@ -54,6 +54,21 @@ def test_a_note_is_searchable_editable_and_its_edit_undoable(client):
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "conflict"
 
 
+def test_a_memorys_deltas_filter_by_status_on_either_backend(client):
+    """``memory_id`` with ``status``: once a 500 on PostgreSQL (a SQLite-only index hint)."""
+    created = note(client)
+    memory_id = created["memory"]["memory_id"]
+    edit = client.patch(f"{API}/memories/{memory_id}", json={"content": "Pt, in traces."})
+    edit_id = edit.get_json()["delta_id"]
+    client.post(f"{API}/memory/deltas/{edit_id}/rollback")
+    reply = client.get(f"{API}/memory/deltas", query_string={"memory_id": memory_id, "status": "applied"})
+    assert reply.status_code == 200, reply.get_json()
+    assert [d["delta_id"] for d in reply.get_json()["items"]] == [created["delta_id"]]
+    rolled = client.get(f"{API}/memory/deltas",
+                        query_string={"memory_id": memory_id, "status": "rolled_back"})
+    assert [d["delta_id"] for d in rolled.get_json()["items"]] == [edit_id]
+
+
 def test_rollback_of_an_older_change_names_the_later_ones_in_the_way(client):
     created = note(client)
     memory_id = created["memory"]["memory_id"]
