@@ -97,7 +97,7 @@ def list_batches(conn: sqlite3.Connection, *, status: str | None, q: str | None,
     fts = indexed and not dialect.is_postgres(conn)  # pg_trgm indexes the ILIKE itself
     clause, params = where([
         ("seq < ?", decode_cursor(CURSOR_KIND, cursor) if cursor else None),
-        (dialect.sql(conn, "batch_status_with_search") if indexed else "status = ?", status),
+        (dialect.equals(conn, "status", use_index=not indexed), status),  # the search's index leads
         (dialect.sql(conn, "batch_search_indexed"),
          (_phrase(q) if fts else _like_pattern(q)) if indexed else None),
         (dialect.sql(conn, "batch_search_walk"), _like_pattern(q) if q and not indexed else None),

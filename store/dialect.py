@@ -77,12 +77,6 @@ STATEMENTS: dict[str, dict[str, str | None]] = {
     },
     "batch_search_walk": {SQLITE: "user_request LIKE ? ESCAPE '\\'",
                           POSTGRES: "user_request ILIKE ? ESCAPE '\\'"},
-    # with a search, SQLite must not pick the status index over the FTS one ("+" hides it)
-    "batch_status_with_search": {SQLITE: "+status = ?", POSTGRES: "status = ?"},
-    # deltas of one memory: found through its ops' index; run and status are then checked row by
-    # row on SQLite ("+"); PostgreSQL has no such hint (unary "+" on text is an error there)
-    "delta_run_with_memory": {SQLITE: "+d.run_id = ?", POSTGRES: "d.run_id = ?"},
-    "delta_status_with_memory": {SQLITE: "+d.status = ?", POSTGRES: "d.status = ?"},
     "schema_version": {SQLITE: "PRAGMA user_version",
                        POSTGRES: "SELECT coalesce((SELECT value::int FROM meta"
                                  " WHERE key = 'schema_version'), 0)"},
@@ -96,6 +90,18 @@ def name_of(conn: Any) -> str:
 def sql(conn: Any, name: str) -> str | None:
     """The text of statement ``name`` for this connection's engine (None: not needed there)."""
     return STATEMENTS[name][name_of(conn)]
+
+
+def equals(conn: Any, column: str, *, use_index: bool) -> str:
+    """``column = ?``; with ``use_index=False``, checked row by row instead of through its index.
+
+    SQLite's planner may pick a worse index for a filter when a better one
+    serves the query (the trigram search, a memory's ops); a unary ``+`` on
+    the column hides its index. PostgreSQL costs its choices and has no such
+    hint (``+`` on text is an error there), so it always gets the plain test.
+    """
+    hidden = not use_index and name_of(conn) == SQLITE
+    return f"{'+' if hidden else ''}{column} = ?"
 
 
 def lock(conn: Any, name: str, *params: Any) -> None:

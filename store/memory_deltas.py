@@ -194,8 +194,8 @@ def list_deltas(conn: sqlite3.Connection, *, run_id: str | None, status: str | N
     order); the other filters are then checked row by row (``+``: no second index, no sort)."""
     clause, params = where([
         ("d.seq < ?", decode_cursor(CURSOR_KIND, cursor) if cursor else None),
-        (dialect.sql(conn, "delta_run_with_memory") if memory_id else "d.run_id = ?", run_id),
-        (dialect.sql(conn, "delta_status_with_memory") if memory_id else "d.status = ?", status),
+        (dialect.equals(conn, "d.run_id", use_index=not memory_id), run_id),
+        (dialect.equals(conn, "d.status", use_index=not memory_id), status),
         ("d.seq IN (SELECT delta_seq FROM memory_delta_ops WHERE memory_id = ?)", memory_id)])
     rows = conn.execute(f"SELECT d.* FROM memory_deltas d {clause} ORDER BY d.seq DESC LIMIT ?",
                         (*params, limit + 1)).fetchall()
