@@ -55,15 +55,9 @@ WORKER_ENV = {"C2XC_WORKER_POLL_S": "0.5", "C2XC_WORKER_MAX_POLL_S": "2.0", "C2X
 class BatchWriter(PacedClient):
     """The paced client, writing what a lab writes most: one new dry-run batch per write."""
 
-    def _request(self, session: requests.Session, kind: str, n: int) -> None:
-        started = time.perf_counter()
-        if kind == "write":
-            reply = session.post(f"{self.base_url}/batches", timeout=30,
-                                 json={"user_request": f"paced {n}", "dry_run": True})
-        else:
-            reply = session.get(f"{self.base_url}/runs", params={"limit": 50}, timeout=30)
-        self.latencies[kind].append((time.perf_counter() - started) * 1000)
-        self.failures += reply.status_code >= 400
+    def _write(self, session: requests.Session, n: int) -> requests.Response:
+        return session.post(f"{self.base_url}/batches", timeout=30,
+                            json={"user_request": f"paced {n}", "dry_run": True})
 
 
 def _idle_latencies(svc: ServiceProcesses, samples: int, rng: random.Random) -> list[float]:

@@ -56,11 +56,15 @@ class PacedClient:
         self._threads = [threading.Thread(target=self._loop, args=(kind,), daemon=True)
                          for kind in self.latencies]
 
+    def _write(self, session: requests.Session, n: int) -> requests.Response:
+        """One write: a new product name (a subclass writes what its benchmark needs)."""
+        return session.post(f"{self.base_url}/products", json={"name": f"paced {n} {time.time()}"},
+                            timeout=30)
+
     def _request(self, session: requests.Session, kind: str, n: int) -> None:
         started = time.perf_counter()
         if kind == "write":
-            reply = session.post(f"{self.base_url}/products", json={"name": f"paced {n} {time.time()}"},
-                                 timeout=30)
+            reply = self._write(session, n)
         else:
             reply = session.get(f"{self.base_url}/runs", params={"limit": 50}, timeout=30)
         self.latencies[kind].append((time.perf_counter() - started) * 1000)
