@@ -40,7 +40,7 @@ run: setup-run
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port $(PORT)
 
 test: setup-test
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest --durations=15 $(PYTEST_ARGS)
 
 # Screenshots of every page (light/dark, English/Chinese) into docs/ui/, taken by the browser tests.
 screenshots: setup-test
