@@ -59,6 +59,13 @@ class Conflict(ServiceError):
     http_status = 409
 
 
+class PreconditionFailed(ServiceError):
+    """A conditional write (``If-Match``) named a version that is no longer current."""
+
+    code = "precondition_failed"
+    http_status = 412
+
+
 class LeaseLost(Conflict):
     """A worker tried to write to a run it no longer holds (its lease expired)."""
 
@@ -107,8 +114,8 @@ class KbError(RunFailure):
 
 
 HTTP_ERROR_CODES = ("invalid_argument", "unauthenticated", "forbidden", "not_found",
-                    "method_not_allowed", "conflict", "payload_too_large", "dependency_unavailable",
-                    "internal")
+                    "method_not_allowed", "conflict", "precondition_failed", "payload_too_large",
+                    "dependency_unavailable", "internal")
 
 # Every code a failed run can carry, with what it means for the person reading it.
 RUN_ERROR_CODES = {

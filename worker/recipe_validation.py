@@ -19,14 +19,11 @@ Each problem is reported as a precise sentence so the agent can repair it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
-from core.chemistry.elements import dopant_problem, normalise_ratio, parse_ratio
-from core.chemistry.names import MISMATCH, NameCheck, check_name
-from core.chemistry.structure import analyse_modifier
+from core.chemistry.names import check_name
+from core.chemistry.recipes import NameChecker, check_recipe, text_or_none
 from worker.citations import ReadCitations, read_citations
-
-NameChecker = Callable[[str, str], NameCheck]
 
 
 @dataclass
@@ -34,10 +31,6 @@ class CheckedAnswer:
     recipes_json: dict[str, Any]
     citations: dict[str, str]
     errors: list[str] = field(default_factory=list)
-
-
-def _text(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 class _Check:
@@ -49,7 +42,7 @@ class _Check:
         self.cited: list[str] = []
 
     def cited_text(self, value: Any, where: str, required: str) -> ReadCitations | None:
-        text = _text(value)
+        text = text_or_none(value)
         if text is None:
             self.errors.append(f"{where}: required ({required})")
             return None
@@ -63,55 +56,20 @@ class _Check:
                 self.cited.append(alias)
         return read
 
-    def modifier(self, recipe: dict, where: str) -> dict | None:
-        name, smiles = _text(recipe.get("small_molecule_modifier")), _text(recipe.get("modifier_smiles"))
-        if name is None:
-            self.errors.append(f"{where}.small_molecule_modifier: required (the name a chemist reads)")
-        if smiles is None:
-            self.errors.append(f"{where}.modifier_smiles: required (the SMILES of the modifier)")
-            return None
-        report = analyse_modifier(smiles)
-        self.errors += [f"{where}.modifier_smiles: {smiles!r} {p}" if report.facts else f"{where}: {p}"
-                        for p in report.problems]
-        if report.facts is None:
-            return None
-        structure = report.facts.as_dict()
-        if name is not None and not report.problems:
-            named = self.check_names(name, smiles)
-            if named.status == MISMATCH:
-                self.errors.append(f"{where}: the name {name!r} does not match modifier_smiles "
-                                   f"{smiles!r}: {named.note}; make the name and the SMILES agree")
-            structure.update(name_check=named.status, name_check_note=named.note)
-        return structure
-
     def recipe(self, recipe: Any, index: int) -> dict | None:
         where = f"recipes[{index}]"
+        checked = check_recipe(recipe, where, self.check_names)
+        self.errors += checked.problems
         if not isinstance(recipe, dict):
-            self.errors.append(f"{where}: must be an object")
             return None
-        metals = [recipe.get("M1"), recipe.get("M2")]
-        for key, value in zip(("M1", "M2"), metals):
-            problem = dopant_problem(value)
-            if problem:
-                self.errors.append(f"{where}.{key}: {problem}")
-        if isinstance(metals[0], str) and metals[0].strip() == str(metals[1]).strip():
-            self.errors.append(f"{where}: M1 and M2 must be two different metals")
-        ratio = recipe.get("atomic_ratio")
-        if parse_ratio(ratio) is None:
-            self.errors.append(f"{where}.atomic_ratio: {ratio!r} is not a ratio of two positive "
-                               "numbers like '1:1' or '3:1'")
-        structure = self.modifier(recipe, where)
         rationale = self.cited_text(recipe.get("rationale"), f"{where}.rationale",
                                     "why, citing retrieved chunks as [C1]")
         if rationale is not None and not rationale.aliases and not rationale.problems:
             self.errors.append(f"{where}.rationale: cites no evidence; cite retrieved chunks as [C1]")
-        if not isinstance(metals[0], str) or not isinstance(metals[1], str) or parse_ratio(ratio) is None:
+        if checked.fields is None:
             return None
-        return {"rank": index + 1, "M1": metals[0].strip(), "M2": metals[1].strip(),
-                "atomic_ratio": normalise_ratio(ratio),
-                "small_molecule_modifier": _text(recipe.get("small_molecule_modifier")),
-                "modifier_smiles": _text(recipe.get("modifier_smiles")),
-                "modifier_structure": structure, "rationale": rationale.text if rationale else None}
+        return {"rank": index + 1, **checked.fields, "modifier_structure": checked.structure,
+                "rationale": rationale.text if rationale else None}
 
 
 def check_answer(answer: Any, *, recipes_per_run: int, known_aliases: Mapping[str, str],

@@ -53,6 +53,12 @@ def parse_ratio(text: object) -> tuple[float, float] | None:
     return parts if all(p > 0 and math.isfinite(p) for p in parts) else None
 
 
+def ratio_parts(text: object) -> tuple[str, str] | None:
+    """The two numbers of a ratio as written (``" 0.25 : 0.75"`` -> ("0.25", "0.75")), or None."""
+    match = _RATIO.match(text) if isinstance(text, str) else None
+    return (match.group(1), match.group(2)) if match else None
+
+
 def normalise_ratio(text: str) -> str:
     first, second = _RATIO.match(text).groups()
     return f"{first}:{second}"
