@@ -18,6 +18,7 @@ from api import (
     debug,
     events,
     evidence,
+    experiments,
     export,
     feedback,
     health,
@@ -94,7 +95,7 @@ def create_app(settings: ApiSettings | None = None) -> Flask:
     api = EnvelopeApi(app)
     register_error_handlers(app)
     modules = [health, batches, runs, events, evidence, system, structures, products, feedback,
-               export, memories, learning]
+               experiments, export, memories, learning]
     if settings.enable_debug_endpoints:
         modules.append(debug)
     for module in modules:

@@ -23,7 +23,8 @@ log = logging.getLogger("c2xc.api")
 
 _CODE_BY_STATUS = {
     400: "invalid_argument", 404: "not_found", 405: "method_not_allowed", 409: "conflict",
-    413: "payload_too_large", 422: "invalid_argument", 503: "dependency_unavailable",
+    412: "precondition_failed", 413: "payload_too_large", 422: "invalid_argument",
+    503: "dependency_unavailable",
 }
 _MESSAGE_BY_STATUS = {
     400: "the request is malformed",

@@ -29,7 +29,8 @@ from flask.views import MethodView
 from api.blueprint import Blueprint
 from api.context import conn
 from api.schemas import ExportArgsSchema
-from store import feedback
+from api.schemas.experiments import ExperimentExportArgsSchema
+from store import experiments, feedback
 from store.batches import get_batch
 
 blp = Blueprint("export", __name__, description="Exports for analysis")
@@ -38,11 +39,11 @@ COLUMNS = ("batch_id", "batch_created_at", "batch_created_iso", "user_request", 
            "M1", "M2", "atomic_ratio", "modifier", "modifier_smiles", "canonical_smiles",
            "formula", "molecular_weight", "carboxylic_acid_groups", "name_check",
            "made_in_lab", "feedback_score")
-_FORMULA_STARTS = ("=", "+", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "@", "\t", "\r")
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
@@ -132,3 +133,54 @@ class RecipesExport(MethodView):
                             headers={"Content-Disposition": f"attachment; filename={name}.jsonl"})
         return Response(_csv(c, batch_id, args["bom"]), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f"attachment; filename={name}.csv"})
+
+
+EXPERIMENT_COLUMNS = ("experiment_id", "status", "archived", "M1", "M2", "atomic_ratio", "modifier",
+                      "modifier_smiles", "canonical_smiles", "recipe_key", "metal_pair", "run_id", "rank",
+                      "feedback_run_id", "plan_id", "score", "conditions", "notes", "created_at",
+                      "created_iso", "measured_at", "measured_iso")
+
+
+def _experiment_cells(e) -> list[Any]:
+    recipe, source = e.recipe or {}, e.source or {}
+    values = (e.experiment_id, e.status, e.archived, recipe.get("M1"), recipe.get("M2"),
+              recipe.get("atomic_ratio"), recipe.get("modifier"), recipe.get("modifier_smiles"),
+              recipe.get("canonical_smiles"), recipe.get("recipe_key"), recipe.get("metal_pair"),
+              source.get("run_id"), source.get("rank"), e.feedback_run_id, e.plan_id, e.score,
+              e.conditions, e.notes, e.created_at, iso(e.created_at), e.measured_at, iso(e.measured_at))
+    return [_cell("" if v is None else v) for v in values]
+
+
+def _experiments_csv(c, bom: bool) -> Iterator[str]:
+    products = experiments.export_products(c)
+    if bom:
+        yield "\ufeff"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(values) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(values)
+        return buffer.getvalue()
+    yield line([*EXPERIMENT_COLUMNS, *(f"product:{name}" for _, name in products),
+                *(f"fraction:{name}" for _, name in products)])
+    for e in experiments.export_pages(c):
+        measured = {p.product_id: p for p in e.products}
+        yield line(_experiment_cells(e)
+                   + [measured[pid].value if pid in measured else "" for pid, _ in products]
+                   + [measured[pid].fraction if pid in measured else "" for pid, _ in products])
+
+
+@blp.route("/export/experiments.csv")
+class ExperimentsExport(MethodView):
+    @blp.arguments(ExperimentExportArgsSchema, location="query")
+    @blp.doc(responses={"200": {"description": "one row per experiment, oldest first (streamed)",
+                                "content": {"text/csv": {"schema": {"type": "string"}}}}})
+    @blp.alt_response(422, description="unknown query parameter")
+    def get(self, args):
+        """Every experiment with its recipe, status, result (`product:<name>` amounts and
+        `fraction:<name>` shares) and notes, as CSV. The file imports again as it is
+        (`POST /experiments/import` reads the recipe, status, result and notes columns)."""
+        return Response(_experiments_csv(conn(), args["bom"]), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": "attachment; filename=experiments.csv"})

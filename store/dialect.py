@@ -49,6 +49,8 @@ STATEMENTS: dict[str, dict[str, str | None]] = {
     "lock_batch": {SQLITE: None, POSTGRES: "SELECT 1 FROM batches WHERE batch_id = ? FOR UPDATE"},
     # Feedback replacement and learn-job queueing for one run happen one at a time.
     "lock_run": {SQLITE: None, POSTGRES: "SELECT 1 FROM runs WHERE run_id = ? FOR UPDATE"},
+    # An experiment's edits apply one after the other, each checking the version the last one left.
+    "lock_experiment": {SQLITE: None, POSTGRES: "SELECT 1 FROM experiments WHERE experiment_id = ? FOR UPDATE"},
     # An append holds the run (shared) so the run cannot end between the owner check and the insert.
     "owned_running_run": {
         SQLITE: "SELECT 1 FROM runs WHERE run_id = ? AND status = 'running' AND worker_id = ?",

@@ -21,7 +21,7 @@ from typing import Any
 
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.fractions import fractions, value_sum
-from store import dialect, learn_jobs
+from store import dialect, experiments, learn_jobs
 from store import status as st
 from store.db import write_transaction
 from store.ids import new_id
@@ -32,15 +32,15 @@ SCHEMA_VERSION = 1
 EXPORT_PAGE = 200
 
 
-def _run_state(conn: sqlite3.Connection, run_id: str) -> tuple[str, int, bool]:
-    """(status, number of recipes in its output, dry run?); NotFound for an unknown run."""
+def _run_state(conn: sqlite3.Connection, run_id: str) -> tuple[str, list[dict], bool]:
+    """(status, the recipes of its output, dry run?); NotFound for an unknown run."""
     row = conn.execute("SELECT r.status, o.recipes_json, b.dry_run FROM runs r JOIN batches b"
                        " ON b.batch_id = r.batch_id LEFT JOIN run_outputs o"
                        " ON o.run_id = r.run_id WHERE r.run_id = ?", (run_id,)).fetchone()
     if row is None:
         raise NotFound(f"run {run_id!r} does not exist", {"run_id": run_id})
     recipes = json.loads(row["recipes_json"]).get("recipes", []) if row["recipes_json"] else []
-    return row["status"], len(recipes), bool(row["dry_run"])
+    return row["status"], recipes, bool(row["dry_run"])
 
 
 def _check_products(conn: sqlite3.Connection, products: list[tuple[str, float]]) -> None:
@@ -59,12 +59,14 @@ def put_feedback(conn: sqlite3.Connection, run_id: str, *, score: float, pros: s
     the order in which concurrent writers really committed. Every save counts
     the feedback's ``version`` up and, for a normal run, queues a learn job for
     that version in the same transaction (SPEC 12: a dry run's feedback is kept,
-    never learned from).
+    never learned from). The feedback is also the measured experiment of the
+    recipe it names (SPEC 14), rewritten in the same transaction.
     """
     with write_transaction(conn):
         dialect.lock(conn, "lock_run", run_id)  # concurrent saves replace one after the other
         now = clock()
-        status, recipe_count, dry_run = _run_state(conn, run_id)
+        status, recipes, dry_run = _run_state(conn, run_id)
+        recipe_count = len(recipes)
         if status != st.COMPLETED:
             raise Conflict(f"feedback is for a completed run; run {run_id} is {status}",
                            {"run_id": run_id, "status": status})
@@ -91,6 +93,9 @@ def put_feedback(conn: sqlite3.Connection, run_id: str, *, score: float, pros: s
             " VALUES (?, ?, ?, ?, ?)",
             [(run_id, i, product_id, value, part)
              for i, ((product_id, value), part) in enumerate(zip(products, parts))])
+        experiments.write_feedback_experiment(
+            conn, run_id, recipe=recipes[recipe_index - 1] if recipe_index else None, rank=recipe_index,
+            score=score, now=now, feedback_version=version)
         if not dry_run:
             learn_jobs.queue_in_transaction(conn, run_id, version, "feedback", now)
         return get_feedback(conn, run_id)

@@ -243,3 +243,10 @@ def add_standard_preset(conn: sqlite3.Connection, now: float) -> tuple[Preset, l
             return _preset(conn, existing), added
         return insert_preset(conn, name=STANDARD_PRESET, product_ids=ids, status="active",
                              extra={"standard": True}, now=now), added
+
+
+def products_by_name(conn: sqlite3.Connection) -> dict[str, tuple[str, str, str]]:
+    """Every product by its name key: (product_id, display name, status). A CSV import names its
+    product columns as a chemist writes them, so they are resolved the way names are compared."""
+    return {row["name_norm"]: (row["product_id"], row["name"], row["status"])
+            for row in conn.execute("SELECT product_id, name, name_norm, status FROM products")}

@@ -97,3 +97,41 @@ def test_a_database_written_by_release_0_1_0_upgrades_keeping_every_batch_run_an
     assert conn.execute("SELECT COUNT(*) FROM products").fetchone()[0] == 0
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     conn.close()
+
+
+def test_every_feedback_of_the_previous_release_becomes_its_measured_experiment(tmp_path):
+    """tests/data/release-schema10-feedback.db: made by the release before experiments (schema 10)."""
+    import shutil
+    from pathlib import Path
+
+    from store import experiments, feedback
+    from store.experiments import ExperimentFilters
+
+    copy = tmp_path / "upgrade.db"
+    shutil.copy(Path(__file__).parent / "data" / "release-schema10-feedback.db", copy)
+    conn = connect(str(copy))
+    assert current_version(conn) == 10
+    feedback_before = {r[0]: feedback.get_feedback(conn, r[0]) for r in conn.execute(
+        "SELECT run_id FROM run_feedback")}
+    assert migrate(conn) == list(range(11, LATEST_VERSION + 1))
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    found, _, _ = experiments.list_experiments(conn, ExperimentFilters(), limit=50, cursor=None)
+    by_run = {e.feedback_run_id: e for e in found}
+    assert set(by_run) == set(feedback_before) and len(found) == 4
+    for run_id, old in feedback_before.items():
+        assert feedback.get_feedback(conn, run_id) == old  # feedback reads answer as before
+        made = by_run[run_id]
+        assert made.status == "measured" and made.score == old.score and made.version == old.version
+        assert [(p.product_id, p.value, p.fraction) for p in made.products] == \
+            [(p.product_id, p.value, p.fraction) for p in old.products]
+        assert made.value_sum == old.value_sum and made.fractions_all_zero == old.fractions_all_zero
+        if old.recipe_index is None:  # unknown: shown as such, not guessed
+            assert made.recipe is None and made.source is None
+        else:
+            assert made.source == {"run_id": run_id, "rank": old.recipe_index}
+            assert made.recipe["recipe_key"]
+    edited = next(e for e in found if e.source and e.source["rank"] == 2)
+    assert edited.recipe["recipe_key"] == "Cu1Mo3|O=C(O)c1ccccc1"  # Mo:Cu 3:1 as written, same key
+    assert edited.recipe["M1"] == "Mo" and edited.recipe["atomic_ratio"] == "3:1"
+    assert any(p.status == "archived" for e in found for p in e.products)  # kept as measured
+    conn.close()

@@ -35,11 +35,12 @@ from store.migrations import (
     v008_lab_memory,
     v009_catalogue_name_keys,
     v010_request_search,
+    v011_experiments,
 )
 
 MIGRATIONS = (v001_initial, v002_idempotency_and_indexes, v003_workers, v004_outputs_and_evidence,
               v005_lab_feedback, v006_flat_pages_and_cancels, v007_trace_retention,
-              v008_lab_memory, v009_catalogue_name_keys, v010_request_search)
+              v008_lab_memory, v009_catalogue_name_keys, v010_request_search, v011_experiments)
 LATEST_VERSION = MIGRATIONS[-1].VERSION
 
 assert [m.VERSION for m in MIGRATIONS] == list(range(1, LATEST_VERSION + 1)), "gap in migrations"
@@ -68,14 +69,17 @@ def _set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
 
 
 def _apply(conn: sqlite3.Connection, migration) -> None:
+    """The migration's DDL for this engine, then its data step (``backfill``), if any, on both."""
     if dialect.is_postgres(conn):
         for step in postgres_ddl.steps_for(migration):
             step(conn) if callable(step) else conn.execute(step)
-        return
-    for name, function in getattr(migration, "FUNCTIONS", {}).items():
-        conn.create_function(name, 1, function, deterministic=True)
-    for statement in migration.STATEMENTS:
-        conn.execute(statement)
+    else:
+        for name, function in getattr(migration, "FUNCTIONS", {}).items():
+            conn.create_function(name, 1, function, deterministic=True)
+        for statement in migration.STATEMENTS:
+            conn.execute(statement)
+    if hasattr(migration, "backfill"):
+        migration.backfill(conn)
 
 
 def _refuse_if_too_new(version: int) -> None:
