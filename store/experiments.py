@@ -274,12 +274,16 @@ def _filter_clause(filters: ExperimentFilters, before_seq: int | None) -> tuple[
                   ("plan_id = ?", filters.plan_id), ("recipe_key = ?", filters.recipe_key),
                   ("archived = ?", int(filters.archived))]
     clause, params = where(conditions)
-    if filters.run_id:
-        clause += " AND (source_run_id = ? OR feedback_run_id = ?)"
-        params += [filters.run_id, filters.run_id]
-    if filters.metal:
-        clause += " AND (m1 = ? OR m2 = ?)"
-        params += [filters.metal, filters.metal]
+    # "either column" as a set of keys from two index searches, checked while walking an index in
+    # seq order: an OR, or a search by those keys, would make SQLite sort every match to return
+    # one page (tests/test_query_plans.py). The unary + keeps seq's own index out of the IN (an
+    # integer expression on both engines; PostgreSQL's planner costs it either way).
+    for value, first, second in ((filters.run_id, "source_run_id", "feedback_run_id"),
+                                 (filters.metal, "m1", "m2")):
+        if value:
+            clause += (f" AND +seq IN (SELECT seq FROM experiments WHERE {first} = ?"
+                       f" UNION ALL SELECT seq FROM experiments WHERE {second} = ?)")
+            params += [value, value]
     return clause, params
 
 

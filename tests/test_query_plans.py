@@ -50,6 +50,8 @@ def populated(make_app, tmp_path, fake_llm):
         "score": 7, "products": [{"product_id": p["product_id"], "value": 1} for p in products[:3]]})
     event_id = client.get(f"{API}/runs/{run_id}/events").get_json()["items"][0]["event_id"]
     note = client.post(f"{API}/memories", json={"title": "plans", "content": "a note"}).get_json()
+    client.post(f"{API}/experiments", json={"recipe": {"M1": "Cu", "M2": "Mo", "atomic_ratio": "1:3",
+                                                       "modifier_smiles": "OC(=O)c1ccccc1"}})
     ids = {"run_id": run_id, "batch_id": done["batch"]["batch_id"], "event_id": event_id,
            "product_id": products[0]["product_id"], "memory_id": note["memory"]["memory_id"]}
     return app, client, ids
@@ -72,7 +74,8 @@ def _paged_gets(spec: dict) -> list[tuple[str, dict]]:
 
 
 # Sample values for filters that are free text or ids rather than a fixed set.
-SAMPLES = {"q": "plans", "event_type": "kb_query", "since": 1.0, "until": 4e9}
+SAMPLES = {"q": "plans", "event_type": "kb_query", "since": 1.0, "until": 4e9, "plan_id": "plan_0",
+           "metal": "Cu", "recipe_key": "Cu1Mo3|O=C(O)c1ccccc1"}
 NOT_FILTERS = {"limit", "cursor"}
 
 
