@@ -22,19 +22,24 @@ def _export(api: Api, args: argparse.Namespace) -> int:
         if args.format != "csv":
             raise UsageError("--excel is for CSV (the byte-order mark is a spreadsheet's need)")
         params["bom"] = "true"
-    reply = api.stream_get("/export/recipes.csv", params)
+    return stream_to(api, "/export/recipes.csv", params, args.output)
+
+
+def stream_to(api: Api, path: str, params: dict, output: str | None) -> int:
+    """Stream a download to ``output`` (or standard output) without holding it in memory."""
+    reply = api.stream_get(path, params)
     raise_for_error(reply)
-    target = open(args.output, "wb") if args.output else sys.stdout.buffer
+    target = open(output, "wb") if output else sys.stdout.buffer
     written = 0
     try:
         for chunk in reply.iter_content(64 * 1024):
             target.write(chunk)
             written += len(chunk)
     finally:
-        if args.output:
+        if output:
             target.close()
-    if args.output:
-        render.out.print(f"{Path(args.output)}: {written:,} bytes", markup=False)
+    if output:
+        render.out.print(f"{Path(output)}: {written:,} bytes", markup=False)
     return EXIT_OK
 
 

@@ -149,6 +149,11 @@ def _raise_error(reply: requests.Response) -> None:
         code, message, details = f"http_{reply.status_code}", reply.text[:200] or reply.reason, {}
     if details.get("missing") and isinstance(details["missing"], dict):
         message += " — missing: " + "; ".join(f"{k}: {v}" for k, v in details["missing"].items())
+    elif details.get("rows"):  # an import: every bad row with its line
+        rows = details["rows"]
+        message += " — " + " | ".join(f"line {r['line']}: {'; '.join(r['problems'])}" for r in rows[:20])
+        if details.get("bad_rows", len(rows)) > 20:
+            message += f" | … {details['bad_rows'] - 20} more"
     elif details.get("fields"):
         message += " — " + "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
                                       for k, v in details["fields"].items())

@@ -171,3 +171,33 @@ def test_export_writes_the_csv_for_a_batch_or_everything(svc, tmp_path):
     assert everything.returncode == 0 and len(everything.stdout.splitlines()) >= 2
     assert c2xc(svc, "export", "--batch", "batch_nope").returncode == 3
     assert c2xc(svc, "export", "--format", "jsonl", "--excel").returncode == 2
+
+
+def test_experiments_from_a_terminal_add_set_import_export(svc, tmp_path):
+    import requests
+
+    product = requests.post(f"{svc.base_url}/products", json={"name": "C2H4"}, timeout=30).json()
+    added = _json(c2xc(svc, "experiments", "add", "--m1", "Mo", "--m2", "Cu", "--ratio", "3:1",
+                       "--smiles", "OC(=O)c1ccccc1", "--json"))
+    assert added["recipe"]["recipe_key"] == "Cu1Mo3|O=C(O)c1ccccc1" and added["status"] == "planned"
+    done = _json(c2xc(svc, "experiments", "set", added["experiment_id"], "--status", "measured",
+                      "--product", "c2h4=2.5", "--json"))
+    assert done["products"][0]["product_id"] == product["product_id"] and done["version"] == 2
+    refused = c2xc(svc, "experiments", "set", added["experiment_id"], "--status", "in_lab")
+    assert refused.returncode == 5 and "forward only" in refused.stderr
+    notebook = tmp_path / "lab.csv"
+    notebook.write_text("M1,M2,atomic_ratio,modifier_smiles,product:C2H4\nCu,Zn,1:1,OC(=O)C,1.5\n"
+                        "Cu,Cu,1:1,OC(=O)C,2\n")
+    bad = c2xc(svc, "experiments", "import", str(notebook))
+    assert bad.returncode == 5 and "line 3:" in bad.stderr and "two different metals" in bad.stderr
+    notebook.write_text("M1,M2,atomic_ratio,modifier_smiles,product:C2H4\nCu,Zn,1:1,OC(=O)C,1.5\n")
+    checked = c2xc(svc, "experiments", "import", str(notebook), "--dry-run")
+    assert checked.returncode == 0 and "nothing stored" in checked.stdout
+    assert c2xc(svc, "experiments", "import", str(notebook)).returncode == 0
+    listed = _json(c2xc(svc, "experiments", "list", "--metal", "Cu", "--json"))
+    assert len(listed) == 2
+    table = c2xc(svc, "experiments", "list", "--status", "measured")
+    assert table.returncode == 0 and "C2H4 100%" in table.stdout
+    exported = tmp_path / "experiments.csv"
+    assert c2xc(svc, "experiments", "export", "-o", str(exported)).returncode == 0
+    assert exported.read_text().splitlines()[0].startswith("experiment_id,status")
