@@ -25,6 +25,7 @@ index it and a client can filter by it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -90,10 +91,17 @@ def _nearest_small_ratio(proportion: Fraction) -> Fraction:
 
 def canonical_modifier(smiles: object) -> str:
     """RDKit's canonical SMILES of the modifier; RecipeKeyError when it does not parse."""
+    if not isinstance(smiles, str):
+        raise RecipeKeyError(f"modifier_smiles {smiles!r} does not parse as SMILES")
+    return _canonical(smiles)
+
+
+@lru_cache(maxsize=4096)
+def _canonical(smiles: str) -> str:
     from core.chemistry.structure import _mol
     from rdkit import Chem
 
-    mol = _mol(smiles) if isinstance(smiles, str) else None
+    mol = _mol(smiles)
     if mol is None:
         raise RecipeKeyError(f"modifier_smiles {smiles!r} does not parse as SMILES")
     return Chem.MolToSmiles(mol)

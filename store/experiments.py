@@ -141,8 +141,10 @@ def _check_products(conn: sqlite3.Connection, products: list[tuple[str, float]])
         raise ValidationFailed("the experiment's products are not acceptable", {"fields": problems})
 
 
-def insert_experiment(conn: sqlite3.Connection, new: NewExperiment, now: float) -> Experiment:
-    """Caller holds the write transaction (an import or a plan's accept stores many in one)."""
+def insert_experiment(conn: sqlite3.Connection, new: NewExperiment, now: float,
+                      read_back: bool = True) -> Experiment | None:
+    """Caller holds the write transaction (an import or a plan's accept stores many in one);
+    ``read_back=False`` skips reading the stored row back (an import of thousands)."""
     _check_measurement(new.status, new.products, new.score)
     recipe = run_recipe(conn, *new.source) if new.source else new.recipe
     columns = recipe_columns(recipe)
@@ -157,6 +159,8 @@ def insert_experiment(conn: sqlite3.Connection, new: NewExperiment, now: float) 
          all_zero, new.conditions, new.notes, new.plan_id, now, now, measured_at, 1, SCHEMA_VERSION,
          json.dumps(new.extra))).fetchone()[0]
     _write_products(conn, seq, new.products, parts)
+    if not read_back:
+        return None
     return _records(conn, [conn.execute("SELECT * FROM experiments WHERE seq = ?", (seq,)).fetchone()])[0]
 
 
@@ -170,7 +174,7 @@ def insert_many(conn: sqlite3.Connection, news: Iterator[NewExperiment], now: fl
     count = 0
     with write_transaction(conn):
         for new in news:
-            insert_experiment(conn, new, now)
+            insert_experiment(conn, new, now, read_back=False)
             count += 1
     return count
 
