@@ -1,5 +1,5 @@
-"""The pages: Runs (``/``), Run detail (``/runs/<run_id>``), Memory (``/memory``: the lab
-memory), Settings (``/settings``: the product catalogue and presets), System (``/system``).
+"""The pages: Runs (``/``), Run detail (``/runs/<run_id>``), Experiments (``/experiments``:
+what the lab made and measured), Memory (``/memory``: the lab memory), Settings (``/settings``: the product catalogue and presets), System (``/system``).
 
 Each handler renders a shell with its labels in the reader's language and
 the strings its script needs; the script fetches everything else from the
@@ -47,6 +47,11 @@ def compare_page():
 @bp.get("/memory")
 def memory_page():
     return _page("memory.html", "memory")
+
+
+@bp.get("/experiments")
+def experiments_page():
+    return _page("experiments.html", "experiments")
 
 
 @bp.get("/system")

@@ -6,6 +6,7 @@ import {
 } from "./common.js";
 import { chemNodes } from "./chem.js";
 import { loadFeedback } from "./feedback.js";
+import { showRecipeExperiments } from "./recipe_experiments.js";
 import { loadRunMemory } from "./run_memory.js";
 import { arguedBy, renderReasoning } from "./reasoning.js";
 
@@ -185,7 +186,8 @@ function recipeCard(recipe) {
       h("div", {}, h("h3", { text: recipe.small_molecule_modifier || "—" }), modifierFacts(recipe))),
     h("h4", { text: t("recipe.rationale") }),
     h("p", { class: "prose" }, citedText(recipe.rationale)),
-    h("div", { class: "argued-slot" }, arguedBy(state.tree, recipe.rank, openNode)));
+    h("div", { class: "argued-slot" }, arguedBy(state.tree, recipe.rank, openNode)),
+    h("div", { class: "made" }));
 }
 
 // --- reasoning --------------------------------------------------------------------------------
@@ -238,6 +240,7 @@ async function loadOutput() {
   document.getElementById("output").hidden = false;
   clear(document.getElementById("recipes")).append(...reply.data.recipes_json.recipes.map(recipeCard));
   clear(document.getElementById("overall-notes")).append(...citedText(reply.data.recipes_json.overall_notes));
+  await showRecipeExperiments(runId, state.run?.dry_run ?? true);
 }
 
 function outputJson() {
