@@ -24,6 +24,7 @@ from api import (
     health,
     learning,
     memories,
+    plans,
     products,
     runs,
     structures,
@@ -95,7 +96,7 @@ def create_app(settings: ApiSettings | None = None) -> Flask:
     api = EnvelopeApi(app)
     register_error_handlers(app)
     modules = [health, batches, runs, events, evidence, system, structures, products, feedback,
-               experiments, export, memories, learning]
+               experiments, plans, export, memories, learning]
     if settings.enable_debug_endpoints:
         modules.append(debug)
     for module in modules:

@@ -11,6 +11,7 @@ from flask import current_app
 
 from api.config import ApiSettings
 from api.event_stream import CommitWatcher, RunFeeds, StreamSlots
+from core.planner.lab import ModelCache
 from core.settings import RunSettings, WorkerSettings
 from store.db import Database
 from store.memory_search import MemoryIndex
@@ -31,6 +32,7 @@ class Services:
     worker_settings: WorkerSettings
     streams: StreamState
     memory_index: MemoryIndex = field(default_factory=MemoryIndex)  # for GET /memories?q=
+    models: ModelCache = field(default_factory=ModelCache)  # the planner's fitted models, by model_id
 
 
 def services() -> Services:

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from api.blueprint import Blueprint
 from api.context import conn
 from api.exact_json import send, send_with_etag
+from api.planning import with_predictions
 from api.reasoning import reasoning_tree
 from api.schemas import (
     CancelBodySchema,
@@ -61,8 +62,15 @@ class RunOutput(MethodView):
     @blp.alt_response(404, description="no such run")
     @blp.alt_response(409, description="the run has no output (yet); details.status says why")
     def get(self, run_id):
-        """The recipes, their citations and memory ids of a completed run."""
-        return send(output_dict(_output_of(conn(), run_id)))
+        """The recipes, their citations and memory ids of a completed run.
+
+        Each recipe also carries its `recipe_key` and a `prediction` of the
+        objective product's share (mean, sd, 80 % interval, the model's data) once
+        the lab has enough measured results; before that `prediction` is null and
+        `prediction_reason` says why.
+        """
+        c = conn()
+        return send(with_predictions(c, output_dict(_output_of(c, run_id))))
 
 
 def _output_of(c, run_id: str):

@@ -24,14 +24,16 @@ index it and a client can filter by it.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 
 from core.chemistry.elements import dopant_problem, ratio_parts
 
 MAX_RATIO_PART = 1000
+_KEY = re.compile(r"^([A-Z][a-z]?)(\d+)([A-Z][a-z]?)(\d+)\|(.+)$")
 
 
 class RecipeKeyError(ValueError):
@@ -62,6 +64,15 @@ class RecipeKey:
 
     def __str__(self) -> str:
         return f"{self.metal_a}{self.part_a}{self.metal_b}{self.part_b}|{self.canonical_smiles}"
+
+    @classmethod
+    def parse(cls, text: str) -> "RecipeKey":
+        """A stored key back as a RecipeKey (RecipeKeyError for text that is not one)."""
+        match = _KEY.match(text) if isinstance(text, str) else None
+        if not match:
+            raise RecipeKeyError(f"{text!r} is not a recipe key like 'Cu1Mo3|O=C(O)c1ccccc1'")
+        a, part_a, b, part_b, smiles = match.groups()
+        return cls(a, b, int(part_a), int(part_b), smiles)
 
 
 def reduced_ratio(text: object) -> tuple[int, int]:

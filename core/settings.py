@@ -259,3 +259,19 @@ def load_log_level() -> str:
     if level not in LOG_LEVELS:
         raise ConfigError(f"C2XC_LOG_LEVEL={level!r} must be one of {', '.join(LOG_LEVELS)}")
     return level
+
+
+@dataclass(frozen=True)
+class PlannerSettings:
+    """SPEC 14: what the planner maximises, and when it trusts its model."""
+
+    objective: str = "C2H4"       # the product whose share of the measured products is maximised
+    min_results: int = 5          # measured results before predictions and a model-ranked plan
+    max_candidates: int = 500     # recipes ranked in one plan (composed ones included)
+    max_predictions: int = 200    # recipes per POST /predictions
+
+
+def load_planner_settings() -> PlannerSettings:
+    return PlannerSettings(objective=env_str("C2XC_PLAN_OBJECTIVE", "C2H4").strip() or "C2H4",
+                           min_results=env_int("C2XC_PLAN_MIN_RESULTS", 5, minimum=2),
+                           max_candidates=env_int("C2XC_PLAN_MAX_CANDIDATES", 500, minimum=10))

@@ -51,6 +51,8 @@ STATEMENTS: dict[str, dict[str, str | None]] = {
     "lock_run": {SQLITE: None, POSTGRES: "SELECT 1 FROM runs WHERE run_id = ? FOR UPDATE"},
     # An experiment's edits apply one after the other, each checking the version the last one left.
     "lock_experiment": {SQLITE: None, POSTGRES: "SELECT 1 FROM experiments WHERE experiment_id = ? FOR UPDATE"},
+    # A plan is accepted once: the second accept waits for the first and finds it accepted.
+    "lock_plan": {SQLITE: None, POSTGRES: "SELECT 1 FROM plans WHERE plan_id = ? FOR UPDATE"},
     # An append holds the run (shared) so the run cannot end between the owner check and the insert.
     "owned_running_run": {
         SQLITE: "SELECT 1 FROM runs WHERE run_id = ? AND status = 'running' AND worker_id = ?",

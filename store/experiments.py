@@ -320,3 +320,50 @@ def export_products(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     return [(r["product_id"], r["name"]) for r in conn.execute(
         "SELECT product_id, name FROM products WHERE status = 'active' OR EXISTS (SELECT 1"
         " FROM experiment_products ep WHERE ep.product_id = products.product_id) ORDER BY seq")]
+
+
+@dataclass(frozen=True)
+class LabResult:
+    """A measured or failed experiment as the planner reads it (the product shares by name)."""
+
+    recipe_key: str
+    status: str
+    shares: dict[str, float]         # catalogue name key -> fraction of the measured products
+    fractions_all_zero: bool | None
+    score: float | None
+
+
+_REAL_LAB = ("LEFT JOIN runs r ON r.run_id = COALESCE(e.source_run_id, e.feedback_run_id)"
+             " LEFT JOIN batches b ON b.batch_id = r.batch_id"
+             " WHERE e.archived = 0 AND e.recipe_key IS NOT NULL AND COALESCE(b.dry_run, 0) = 0")
+
+
+def lab_results(conn: sqlite3.Connection) -> list[LabResult]:
+    """Every measured or failed experiment with a known recipe, not archived, not a dry run's
+    placeholder recipe, oldest first: what the planner's model learns from."""
+    rows = conn.execute(f"SELECT e.seq, e.recipe_key, e.status, e.fractions_all_zero, e.score FROM experiments e"
+                        f" {_REAL_LAB} AND e.status IN ('measured', 'failed') ORDER BY e.seq").fetchall()
+    shares: dict[int, dict[str, float]] = {row["seq"]: {} for row in rows}
+    for row in conn.execute(
+            "SELECT ep.experiment_seq, p.name_norm, ep.fraction FROM experiment_products ep"
+            " JOIN products p ON p.product_id = ep.product_id JOIN experiments e ON e.seq = ep.experiment_seq"
+            " WHERE e.archived = 0 AND e.status = 'measured' AND e.recipe_key IS NOT NULL"):
+        if row["experiment_seq"] in shares:
+            shares[row["experiment_seq"]][row["name_norm"]] = row["fraction"]
+    return [LabResult(row["recipe_key"], row["status"], shares[row["seq"]],
+                      None if row["fractions_all_zero"] is None else bool(row["fractions_all_zero"]), row["score"])
+            for row in rows]
+
+
+def pending_keys(conn: sqlite3.Connection) -> list[str]:
+    """The recipe keys of experiments planned or in the lab (a plan counts them as chosen)."""
+    return [row[0] for row in conn.execute(
+        f"SELECT DISTINCT e.recipe_key FROM experiments e {_REAL_LAB} AND e.status IN ('planned', 'in_lab')"
+        " ORDER BY e.recipe_key")]
+
+
+def modifier_names(conn: sqlite3.Connection) -> dict[str, str]:
+    """Canonical SMILES → the name the lab last wrote for it (a composed recipe shows a name)."""
+    return {row[0]: row[1] for row in conn.execute(
+        "SELECT canonical_smiles, modifier FROM experiments WHERE modifier IS NOT NULL AND canonical_smiles"
+        " IS NOT NULL ORDER BY seq")}

@@ -89,7 +89,8 @@ def app_and_ids(tmp_path_factory):
     preset = client.post(f"{API}/product_presets/standard").get_json()["preset"]
     ids = {"batch_id": batch["batch"]["batch_id"], "run_id": batch["runs"][0]["run_id"],
            "product_id": preset["products"][0]["product_id"], "preset_id": preset["preset_id"],
-           "memory_id": "mem_unknown", "delta_id": "delta_unknown"}
+           "memory_id": "mem_unknown", "delta_id": "delta_unknown", "plan_id": "plan_unknown",
+           "experiment_id": "exp_unknown"}
     return app, client, ids
 
 

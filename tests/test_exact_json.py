@@ -52,7 +52,16 @@ def filled(make_app):
         yield app, client, conn
 
 
-def _expected_bodies(conn, run_ids: list[str], completed: str) -> dict[str, tuple[object, dict]]:
+def _output_with_predictions(app, conn, run_id):
+    """The stored output as the endpoint decorates it (recipe keys and predictions, SPEC 14)."""
+    from api.planning import with_predictions
+    from api.serializers import output_dict
+
+    with app.app_context():
+        return with_predictions(conn, output_dict(runs.get_output(conn, run_id)))
+
+
+def _expected_bodies(app, conn, run_ids: list[str], completed: str) -> dict[str, tuple[object, dict]]:
     """URL -> (schema, what the former handler passed to its schema's dump)."""
     def batch_page(limit, status=None):
         return page_dict(*batches.list_batches(conn, status=status, q=None, limit=limit, cursor=None))
@@ -78,7 +87,7 @@ def _expected_bodies(conn, run_ids: list[str], completed: str) -> dict[str, tupl
         "/api/v1/batches?limit=50&status=completed": (BatchListSchema, batch_page(50, "completed")),
         "/api/v1/runs?limit=50": (RunListSchema, run_page(50)),
         "/api/v1/runs?limit=3": (RunListSchema, run_page(3)),
-        f"{base}/output": (RunOutputSchema, runs.get_output(conn, completed)),
+        f"{base}/output": (RunOutputSchema, _output_with_predictions(app, conn, completed)),
         f"{base}/events?limit=50": (EventListSchema, event_page(50, False)),
         f"{base}/events?limit=4&include_payload=true": (EventListSchema, event_page(4, True)),
         f"{base}/events?limit=50&include_payload=true&event_type=final_output":
@@ -100,7 +109,7 @@ def test_every_hot_read_sends_the_bytes_the_schema_dump_sent(filled):
     assert any(r.cancel_requested for r in every_run) and any(r.error_code for r in every_run)
     assert evidence.list_evidence(conn, completed, limit=1, cursor=None, include_content=False)[0]
 
-    for url, (schema, former) in _expected_bodies(conn, [r.run_id for r in every_run], completed).items():
+    for url, (schema, former) in _expected_bodies(app, conn, [r.run_id for r in every_run], completed).items():
         reply = client.get(url)
         assert reply.status_code == 200, (url, reply.get_json())
         with app.app_context():
