@@ -82,3 +82,31 @@ class SyntheticOracle:
 
 def plates(folder: Path = SHARED) -> list[PlateOracle]:
     return [PlateOracle(p) for p in sorted(folder.iterdir()) if (p / "data.csv").is_file()]
+
+
+def example_notebook(seed: int = 1, rows: int = 24) -> str:
+    """A small lab notebook from the synthetic oracle, labelled synthetic in every row's notes:
+    ``docs/examples/synthetic-lab-results.csv`` (``python -m bench.oracles > that file``)."""
+    import io
+
+    oracle, rng = SyntheticOracle(seed), random.Random(seed)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["M1", "M2", "atomic_ratio", "modifier", "modifier_smiles", "status", "conditions", "notes",
+                     "product:C2H4", "product:CO", "product:H2"])
+    note = f"SYNTHETIC example (bench/oracles.py seed {seed}) - not a real measurement"
+    for index, option in enumerate(rng.sample(oracle.options, rows)):
+        r = option.recipe
+        recipe = [r["M1"], r["M2"], r["atomic_ratio"], r["modifier"], r["modifier_smiles"]]
+        if index % 11 == 10:
+            writer.writerow([*recipe, "failed", "", f"{note}: the synthesis failed", "", "", ""])
+            continue
+        share = oracle.measure(option.key, rng)
+        total = round(rng.uniform(8, 30), 2)  # all products, µmol per g per h
+        c2h4, co = round(total * share, 3), round(total * (1 - share) * rng.uniform(0.3, 0.7), 3)
+        writer.writerow([*recipe, "measured", "300 W Xe lamp, 4 h", note, c2h4, co, round(total - c2h4 - co, 3)])
+    return out.getvalue()
+
+
+if __name__ == "__main__":
+    print(example_notebook(), end="")

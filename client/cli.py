@@ -11,7 +11,7 @@ import argparse
 import sys
 import time
 
-from client import experiment_commands, export_command, memory_commands, render
+from client import experiment_commands, export_command, memory_commands, plan_commands, render
 from client.http import (
     EXIT_OK,
     EXIT_RUN_NOT_COMPLETED,
@@ -257,6 +257,7 @@ def parser() -> argparse.ArgumentParser:
     export_command.add_command(command)
     memory_commands.add_commands(commands, command)
     experiment_commands.add_commands(commands, common)
+    plan_commands.add_commands(commands, common)
     return top
 
 
@@ -269,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.function(Api(args.url), args)
     except ClientError as error:
         name = " ".join(filter(None, [args.command, getattr(args, "memory_command", None),
-                                      getattr(args, "experiments_command", None)]))
+                                      getattr(args, "experiments_command", None),
+                                      getattr(args, "plan_command", None)]))
         print(f"c2xc {name}: {error.line()}", file=sys.stderr)  # one line, never wrapped
         return error.exit_code
     except KeyboardInterrupt:

@@ -201,3 +201,21 @@ def test_experiments_from_a_terminal_add_set_import_export(svc, tmp_path):
     exported = tmp_path / "experiments.csv"
     assert c2xc(svc, "experiments", "export", "-o", str(exported)).returncode == 0
     assert exported.read_text().splitlines()[0].startswith("experiment_id,status")
+
+
+def test_a_newcomer_imports_the_synthetic_example_and_gets_a_plan_with_predictions(svc):
+    """docs/examples/README.md's one line, against the real service: predictions with no key and no KB."""
+    seeded = subprocess.run([sys.executable, "-m", "store.admin", "--db", svc.db_path, "seed-products"], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert seeded.returncode == 0, seeded.stderr
+    imported = c2xc(svc, "experiments", "import", "docs/examples/synthetic-lab-results.csv")
+    assert imported.returncode == 0 and "24 rows" in imported.stdout, imported.stderr
+    plan = _json(c2xc(svc, "plan", "make", "--explore", "--size", "4", "--json"))
+    assert plan["n_results"] >= 24 and plan["model_id"] and len(plan["items"]) == 4
+    assert all(i["prediction"]["sd"] > 0 and i["origin"] == "planner" for i in plan["items"])
+    table = c2xc(svc, "plan", "show", plan["plan_id"])
+    assert table.returncode == 0 and "C2H4 share" in table.stdout and "±" in table.stdout
+    accepted = c2xc(svc, "plan", "accept", plan["plan_id"], "--items", "1,2")
+    assert accepted.returncode == 0 and accepted.stdout.count("planned") == 2
+    again = c2xc(svc, "plan", "accept", plan["plan_id"])
+    assert again.returncode == 5 and "accepted already" in again.stderr

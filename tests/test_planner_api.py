@@ -152,3 +152,13 @@ def test_unknown_plans_and_runs_are_404(client, lab):
     assert client.post(f"{API}/plans/plan_nope/accept", json={}).status_code == 404
     assert client.post(f"{API}/plans", json={"run_ids": ["run_nope"]}).status_code == 404
     assert client.post(f"{API}/plans", json={"batch_id": "batch_nope"}).status_code == 404
+
+
+def test_calibration_predicts_each_result_from_the_others(client, lab):
+    early = ok(client.get(f"{API}/predictions/calibration"))
+    assert early["items"] == [] and early["coverage80"] is None and early["reason"]
+    _measure(client, ORACLE.options[::7][:40])
+    answer = ok(client.get(f"{API}/predictions/calibration?objective=C2H4"))
+    assert answer["n_results"] == 40 and len(answer["items"]) == 40 and 0.5 <= answer["coverage80"] <= 1.0
+    assert all(i["low"] <= i["mean"] <= i["high"] for i in answer["items"])
+    assert client.get(f"{API}/predictions/calibration?objective=Unobtainium").status_code == 422

@@ -111,3 +111,27 @@ class PlanSchema(ma.Schema):
 class AcceptSchema(StrictSchema):
     items = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1)),
                         validate=validate.Length(1, 20), metadata={"description": "1-based; default all"})
+
+
+class CalibrationArgsSchema(StrictSchema):
+    objective = fields.String(validate=validate.Length(1, 100))
+
+
+class CalibrationItemSchema(ma.Schema):
+    recipe_key = fields.String(required=True)
+    measured = fields.Float(required=True)
+    failed = fields.Boolean(required=True)
+    mean = fields.Float(required=True)
+    sd = fields.Float(required=True)
+    low = fields.Float(required=True)
+    high = fields.Float(required=True)
+
+
+class CalibrationSchema(ma.Schema):
+    objective = fields.String(required=True)
+    model_id = fields.String(allow_none=True, required=True)
+    n_results = fields.Integer(required=True)
+    reason = fields.String(allow_none=True, required=True)
+    coverage80 = fields.Float(allow_none=True, required=True, metadata={
+        "description": "share of results inside the 80 % interval predicted for them from the others"})
+    items = fields.List(fields.Nested(CalibrationItemSchema), required=True)

@@ -98,3 +98,16 @@ def prediction_dict(model: LabModel, key: RecipeKey | None) -> dict | None:
     p = model.prediction(key)
     return {"objective": model.objective, "mean": round(p.mean, 4), "sd": round(p.sd, 4), "low": round(p.low, 4),
             "high": round(p.high, 4), "n_results": model.n_results, "model_id": model.model_id}
+
+
+def calibration(model: LabModel) -> dict:
+    """Each result the model saw against what the model predicts for it from all the others."""
+    if model.surrogate is None:
+        return {"coverage80": None, "items": []}
+    values = [o.value for o in model.observations]
+    predicted = model.surrogate.leave_one_out(values)
+    items = [{"recipe_key": str(o.key), "measured": round(o.value, 4), "failed": o.failed,
+              "mean": round(p.mean, 4), "sd": round(p.sd, 4), "low": round(p.low, 4), "high": round(p.high, 4)}
+             for o, p in zip(model.observations, predicted)]
+    inside = sum(1 for i in items if i["low"] <= i["measured"] <= i["high"])
+    return {"coverage80": round(inside / len(items), 3), "items": items}

@@ -122,6 +122,28 @@ class Surrogate:
         mean, cov = self._gp.predict(self._inputs(keys), return_cov=True)
         return np.asarray(mean, dtype=float), np.asarray(cov, dtype=float)
 
+    def leave_one_out(self, values: list[float]) -> list[Prediction]:
+        """For each training result, the model's prediction from all the *other* results.
+
+        What calibration is judged on: a model always looks right on the data it
+        saw. Closed form for a GP with fixed kernel (Rasmussen & Williams, eq.
+        5.12), from the fitted kernel on the standardised inputs and the outcome
+        normalised as the fit normalised it.
+        """
+        from scipy.linalg import cho_factor, cho_solve
+
+        y = np.asarray(values, dtype=float)
+        center, spread = y.mean(), y.std()
+        spread = spread if spread > 0 else 1.0
+        gram = self._gp.kernel_(self._gp.X_train_)  # noise on the diagonal (the white kernel)
+        inverse = cho_solve(cho_factor(gram + 1e-10 * np.eye(len(y))), np.eye(len(y)))
+        normalised = (y - center) / spread
+        alpha = inverse @ normalised
+        diagonal = np.diag(inverse)
+        means = (normalised - alpha / diagonal) * spread + center
+        sds = np.sqrt(1.0 / diagonal) * spread
+        return [Prediction(float(np.clip(m, 0.0, 1.0)), float(s)) for m, s in zip(means, sds)]
+
     def predict(self, keys: list[RecipeKey]) -> list[Prediction]:
         if not keys:
             return []
