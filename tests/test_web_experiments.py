@@ -120,6 +120,41 @@ def test_recording_the_planned_experiments_result_in_the_dialog(chrome, svc, run
     assert severe_console_messages(chrome) == []
 
 
+def test_the_recipe_card_shows_its_prediction_with_its_uncertainty(chrome, svc, run_id):
+    chrome.set_window_size(1280, 900)
+    chrome.get(f"{svc.origin}/runs/{run_id}")
+    line = wait_for(chrome, lambda d: [p for p in d.find_elements(By.CSS_SELECTOR, ".recipe .prediction")
+                                       if "±" in p.text], message="the prediction")[0]
+    assert "80 % interval" in line.text and "from 5 lab results" in line.text
+    assert line.find_elements(By.CSS_SELECTOR, "svg.interval-bar rect.range")
+    screenshot(chrome, "run-prediction-light-en")
+    assert severe_console_messages(chrome) == []
+
+
+def test_the_calibration_plot_and_planning_from_the_experiments_page(chrome, svc, run_id):
+    chrome.get(f"{svc.origin}/experiments")
+    wait_for(chrome, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#calibration circle.dot, "
+                                                                 "#calibration path.failed-mark")) == 5,
+             message="the calibration plot: five results, the failed one as a cross")
+    assert "results lie inside the 80 % interval" in chrome.find_element(By.ID, "calibration-summary").text
+    chrome.get(f"{svc.origin}/plan?run_ids={run_id}")
+    chrome.find_element(By.ID, "plan-explore").click()
+    chrome.find_element(By.ID, "plan-size").clear()
+    chrome.find_element(By.ID, "plan-size").send_keys("3")
+    chrome.find_element(By.CSS_SELECTOR, "#plan-form button[type=submit]").click()
+    items = wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, "#plan-items .plan-item"), message="a plan")
+    assert len(items) == 3 and all("±" in item.text for item in items)
+    assert "plan_id=" in chrome.current_url
+    screenshot(chrome, "plan-light-en")
+    items[2].find_element(By.CSS_SELECTOR, "input.plan-pick").click()  # keep two of three
+    chrome.find_element(By.ID, "plan-accept").click()
+    wait_for(chrome, lambda d: d.find_element(By.ID, "plan-accept").text == "Planned in the lab", message="accepted")
+    plan_id = chrome.current_url.split("plan_id=")[1]
+    planned = requests.get(f"{svc.base_url}/experiments?plan_id={plan_id}", timeout=30).json()["items"]
+    assert len(planned) == 2 and {e["status"] for e in planned} == {"planned"}
+    assert severe_console_messages(chrome) == []
+
+
 @pytest.mark.parametrize("lang, theme, width", [("zh", "dark", 1280), ("zh", "light", 390), ("en", "dark", 390)])
 def test_the_page_in_chinese_dark_and_at_phone_width(chrome, svc, run_id, lang, theme, width):
     use_preferences(chrome, svc.origin, lang=lang, theme=theme)
@@ -137,4 +172,8 @@ def test_the_page_in_chinese_dark_and_at_phone_width(chrome, svc, run_id, lang, 
         " + '.' + e.className).slice(0, 8)")
     assert overflow <= 1, f"the page is {overflow}px wider than the screen: {wide}"
     screenshot(chrome, f"experiments-{theme}-{lang}{'-phone' if width < 600 else ''}")
+    if lang == "zh" and width > 600:
+        chrome.get(f"{svc.origin}/plan")
+        assert chrome.find_element(By.TAG_NAME, "h1").text == "规划下一批实验"
+        screenshot(chrome, f"plan-{theme}-{lang}")
     assert severe_console_messages(chrome) == []

@@ -54,6 +54,11 @@ def experiments_page():
     return _page("experiments.html", "experiments")
 
 
+@bp.get("/plan")
+def plan_page():
+    return _page("plan.html", "plan")
+
+
 @bp.get("/system")
 def system_page():
     return _page("system.html", "system")

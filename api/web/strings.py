@@ -219,6 +219,31 @@ _STRINGS = {
     "plot.failed_n": _l("{n} failed"),
     "plot.caption": _l("Share of {product} among the measured products, per recipe."),
     "plot.summary": _l("{n} recipes measured. Highest mean share of {product}: {best}, {mean}."),
+    "prediction.line": _l("Predicted {product} share {mean} ± {sd} (80 % interval {low} – {high}), from {n} lab results"),
+    "prediction.none_short": _l("No prediction yet: the lab needs a few more measured results (5 by default)."),
+    "plan.from_batch": _l("Plan the next experiments"),
+    "plan.choose_n": _l("Choose item {n}"),
+    "plan.from_run": _l("the agent's recipe #{rank}"),
+    "plan.composed": _l("composed by the planner (no citations)"),
+    "plan.citations": _l("cites {n}: {aliases}"),
+    "plan.why.exploit": _l("exploit"), "plan.why.explore": _l("explore"),
+    "plan.why.agent_order": _l("agent's order"),
+    "plan.summary": _l("{n} picks from {candidates} candidates, ranked by a model of {results} lab results "
+                       "(best {product} share so far: {best})."),
+    "plan.no_model": _l("Not ranked by a model yet ({n} measured results; it needs a few more). The picks "
+                        "follow the agent's order, varied across metal pairs."),
+    "plan.accept": _l("Plan the chosen ones in the lab"),
+    "plan.accepted": _l("Planned in the lab"),
+    "plan.choose_some": _l("Choose at least one."),
+    "plan.planned": _l("{n} experiment(s) planned: see the Experiments page."),
+    "plan.scope_batch": _l("The recipes of batch {batch}."),
+    "plan.scope_runs": _l("The recipes of {n} run(s)."),
+    "plan.scope_explore": _l("Recipes the planner composes from what the lab and the agent have used."),
+    "calibration.summary": _l("{inside} of {n} results lie inside the 80 % interval the model predicts for "
+                              "them from all the other results ({share}); about 80 % means its uncertainty "
+                              "can be trusted."),
+    "calibration.measured": _l("measured"), "calibration.predicted": _l("predicted from the others"),
+    "calibration.label": _l("Predicted against measured {product} share, each result predicted from the others"),
 }
 
 

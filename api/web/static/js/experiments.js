@@ -4,7 +4,7 @@
 // an edit made meanwhile elsewhere is never overwritten silently.
 import { chemNodes, chemPlain } from "./chem.js";
 import { ago, api, clear, flattenFields, h, listAll, page, t, toast } from "./common.js";
-import { describePlot, drawPlot, plotRows, plotTableRows, recipeLabel } from "./experiments_plot.js";
+import { describePlot, drawCalibration, drawPlot, plotRows, plotTableRows, recipeLabel } from "./experiments_plot.js";
 
 const state = { products: [], items: [], cursor: null, editing: null, checkedFile: null };
 const NEXT = { planned: ["in_lab", "measured", "failed"], in_lab: ["measured", "failed"], measured: [], failed: [] };
@@ -115,6 +115,26 @@ async function loadPlot() {
   clear(document.querySelector("#plot-table tbody")).append(...plotTableRows(rows));
 }
 
+async function loadCalibration() {
+  const reply = await api(`/predictions/calibration?objective=${encodeURIComponent(objective())}`);
+  const figure = document.getElementById("calibration");
+  const empty = document.getElementById("calibration-empty");
+  const summary = document.getElementById("calibration-summary");
+  const usable = reply.ok && reply.data.items.length > 0;
+  figure.hidden = !usable;
+  summary.hidden = !usable;
+  empty.hidden = usable;
+  if (!usable) {
+    empty.textContent = reply.ok ? t("prediction.none_short") : reply.error.message;
+    empty.title = reply.ok ? reply.data.reason || "" : "";
+    return;
+  }
+  drawCalibration(figure, reply.data);
+  const inside = reply.data.items.filter((i) => i.low <= i.measured && i.measured <= i.high).length;
+  summary.textContent = t("calibration.summary", { inside, n: reply.data.items.length,
+                                                   share: `${Math.round(reply.data.coverage80 * 100)} %` });
+}
+
 async function patch(e, changes) {
   const reply = await api(`/experiments/${encodeURIComponent(e.experiment_id)}`,
                           { method: "PATCH", body: changes, headers: { "If-Match": `"${e.version}"` } });
@@ -124,7 +144,7 @@ async function patch(e, changes) {
     return null;
   }
   toast(t("experiment.saved"));
-  await Promise.all([loadList(), loadPlot()]);
+  await Promise.all([loadList(), loadPlot(), loadCalibration()]);
   return reply.data;
 }
 
@@ -269,7 +289,7 @@ async function start() {
   for (const name of names.length ? names : ["C2H4"]) {
     select.append(h("option", { value: name, selected: chemPlain(name) === "C2H4", text: chemPlain(name) }));
   }
-  select.addEventListener("change", () => { loadPlot(); renderTable(); });
+  select.addEventListener("change", () => { loadPlot(); loadCalibration(); renderTable(); });
   document.getElementById("filters").addEventListener("submit", (e) => { e.preventDefault(); loadList(); });
   document.getElementById("sort").addEventListener("change", renderTable);
   document.getElementById("experiments-more").addEventListener("click", () => loadList(true));
@@ -278,7 +298,7 @@ async function start() {
   document.getElementById("result-add-product").addEventListener("click", () => productRow());
   document.getElementById("import-form").addEventListener("submit", checkFile);
   document.getElementById("import-go").addEventListener("click", importFile);
-  await Promise.all([loadList(), loadPlot()]);
+  await Promise.all([loadList(), loadPlot(), loadCalibration()]);
 }
 
 start();

@@ -105,3 +105,31 @@ export function plotTableRows(rows) {
     h("td", { text: row.shares.length ? `${pct(Math.min(...row.shares))} – ${pct(Math.max(...row.shares))}` : "—" }),
     h("td", { text: String(row.failed) })));
 }
+
+/** Predicted (leave one out) against measured, with each prediction's 80 % interval. */
+export function drawCalibration(figure, data) {
+  const size = 340, pad = 56, span = size - 2 * pad;
+  const x = (v) => pad + v * span, y = (v) => size - pad - v * span;
+  const svg = s("svg", { viewBox: `0 0 ${size} ${size}`, role: "img", class: "dot-plot calibration-plot",
+                         "aria-label": t("calibration.label", { product: chemPlain(data.objective) }) });
+  for (const tick of [0, 0.5, 1]) {
+    svg.append(s("line", { x1: x(tick), x2: x(tick), y1: y(0), y2: y(1), class: "grid-line" }),
+               s("line", { x1: x(0), x2: x(1), y1: y(tick), y2: y(tick), class: "grid-line" }),
+               s("text", { x: x(tick), y: size - pad + 16, "text-anchor": "middle", class: "axis" }, `${tick * 100} %`),
+               s("text", { x: pad - 6, y: y(tick) + 4, "text-anchor": "end", class: "axis" }, `${tick * 100} %`));
+  }
+  svg.append(s("line", { x1: x(0), y1: y(0), x2: x(1), y2: y(1), class: "diagonal" }));
+  for (const item of data.items) {
+    const group = s("g", {});
+    group.append(s("title", {}, `${item.recipe_key}: ${pct(item.measured)} → ${pct(item.mean)} (${pct(item.low)}–${pct(item.high)})`));
+    group.append(s("line", { x1: x(item.measured), x2: x(item.measured), y1: y(item.low), y2: y(item.high), class: "interval" }));
+    group.append(item.failed
+      ? s("path", { d: `M${x(item.measured) - 4},${y(item.mean) - 4}l8,8m0,-8l-8,8`, class: "failed-mark" })
+      : s("circle", { cx: x(item.measured), cy: y(item.mean), r: 3.5, class: "dot" }));
+    svg.append(group);
+  }
+  svg.append(s("text", { x: size / 2, y: size - 6, "text-anchor": "middle", class: "axis" }, t("calibration.measured")),
+             s("text", { x: 12, y: size / 2 - 10, "text-anchor": "middle", class: "axis",
+                         transform: `rotate(-90 12 ${size / 2 - 10})` }, t("calibration.predicted")));
+  figure.replaceChildren(svg);
+}

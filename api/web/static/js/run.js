@@ -6,6 +6,7 @@ import {
 } from "./common.js";
 import { chemNodes } from "./chem.js";
 import { loadFeedback } from "./feedback.js";
+import { predictionNode } from "./prediction.js";
 import { showRecipeExperiments } from "./recipe_experiments.js";
 import { loadRunMemory } from "./run_memory.js";
 import { arguedBy, renderReasoning } from "./reasoning.js";
@@ -187,6 +188,7 @@ function recipeCard(recipe) {
     h("h4", { text: t("recipe.rationale") }),
     h("p", { class: "prose" }, citedText(recipe.rationale)),
     h("div", { class: "argued-slot" }, arguedBy(state.tree, recipe.rank, openNode)),
+    state.run?.dry_run ? null : predictionNode(recipe.prediction, recipe.prediction_reason),
     h("div", { class: "made" }));
 }
 

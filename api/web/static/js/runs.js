@@ -96,6 +96,10 @@ function batchCard(batch) {
       TERMINAL.has(batch.status) || batch.status === "running"
         ? h("a", { class: "small", download: "", text: t("batch.export"),
                    href: `${page.api}/export/recipes.csv?bom=true&batch_id=${encodeURIComponent(batch.batch_id)}` })
+        : null,
+      !batch.dry_run && (batch.run_counts?.completed || 0) > 0
+        ? h("a", { class: "small", text: t("plan.from_batch"),
+                   href: `/plan?batch_id=${encodeURIComponent(batch.batch_id)}` })
         : null),
     h("p", { class: "request-text clamp", text: batch.user_request }),
     h("ol", { class: "run-chips", aria: { label: t("batch.runs") } }, runs.map(runChip)));
