@@ -33,6 +33,7 @@ class Services:
     streams: StreamState
     memory_index: MemoryIndex = field(default_factory=MemoryIndex)  # for GET /memories?q=
     models: ModelCache = field(default_factory=ModelCache)  # the planner's fitted models, by model_id
+    lab_models: dict = field(default_factory=dict)  # the lab model of the newest results marker
 
 
 def services() -> Services:

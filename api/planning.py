@@ -12,7 +12,7 @@ from typing import Any
 from api.context import services
 from core.errors import InvalidArgument, ValidationFailed
 from core.planner.candidates import composed, from_outputs
-from core.planner.lab import LabModel, lab_model, prediction_dict
+from core.planner.lab import LabModel, lab_model, prediction_dicts
 from core.planner.planning import make_plan
 from core.recipe_key import RecipeKey
 from core.settings import load_planner_settings
@@ -38,8 +38,16 @@ def checked_objective(conn, objective: str | None) -> str:
 
 
 def current_model(conn, objective: str) -> LabModel:
-    return lab_model(experiments.lab_results(conn), objective, planner_settings().min_results,
-                     services().models)
+    """The lab model for ``objective``, read and fitted again only when the results changed
+    (``store.experiments.results_marker``): a page of predictions then costs one small query."""
+    settings = planner_settings()
+    marker = (experiments.results_marker(conn), objective, settings.min_results)
+    known = services().lab_models
+    if marker not in known:
+        model = lab_model(experiments.lab_results(conn), objective, settings.min_results, services().models)
+        known.clear()  # only the newest state is worth keeping
+        known[marker] = model
+    return known[marker]
 
 
 def with_predictions(conn, output: dict[str, Any]) -> dict[str, Any]:
@@ -47,10 +55,11 @@ def with_predictions(conn, output: dict[str, Any]) -> dict[str, Any]:
     from core.recipe_key import key_or_none
 
     model = current_model(conn, planner_settings().objective)
+    given = output["recipes_json"].get("recipes", [])
+    keys = [key_or_none(recipe) for recipe in given]
+    predicted = prediction_dicts(model, keys)
     recipes = []
-    for recipe in output["recipes_json"].get("recipes", []):
-        key = key_or_none(recipe)
-        prediction = prediction_dict(model, key)
+    for recipe, key, prediction in zip(given, keys, predicted):
         recipes.append({**recipe, "recipe_key": str(key) if key else None, "prediction": prediction,
                         **({} if prediction else {"prediction_reason": model.reason or
                             "the recipe has no key (its metals, ratio or modifier cannot be read)"})})

@@ -24,7 +24,7 @@ from api.schemas.planner import (
     PredictRequestSchema,
 )
 from core.errors import ValidationFailed
-from core.planner.lab import calibration, prediction_dict
+from core.planner.lab import calibration, prediction_dicts
 from core.recipe_key import RecipeKeyError, recipe_key
 from store import plans
 
@@ -55,7 +55,7 @@ class Predictions(MethodView):
         model = planning.current_model(c, objective)
         return {"objective": objective, "model_id": model.model_id, "n_results": model.n_results,
                 "reason": model.reason,
-                "items": [{"recipe_key": str(k), "prediction": prediction_dict(model, k)} for k in keys]}
+                "items": [{"recipe_key": str(k), "prediction": p} for k, p in zip(keys, prediction_dicts(model, keys))]}
 
 
 @blp.route("/predictions/calibration")

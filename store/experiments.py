@@ -367,3 +367,13 @@ def modifier_names(conn: sqlite3.Connection) -> dict[str, str]:
     return {row[0]: row[1] for row in conn.execute(
         "SELECT canonical_smiles, modifier FROM experiments WHERE modifier IS NOT NULL AND canonical_smiles"
         " IS NOT NULL ORDER BY seq")}
+
+
+def results_marker(conn: sqlite3.Connection) -> tuple:
+    """Changes whenever anything the planner reads changes: an experiment added (count, newest seq)
+    or changed in any way (every change counts its version up, so the sum grows), or a product
+    added, renamed or archived. A process keeps its lab model while the marker stays the same."""
+    experiments_part = conn.execute("SELECT COUNT(*), COALESCE(MAX(seq), 0), COALESCE(SUM(version), 0)"
+                                    " FROM experiments").fetchone()
+    products_part = conn.execute("SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM products").fetchone()
+    return (*tuple(experiments_part), *tuple(products_part))

@@ -41,9 +41,6 @@ class LabModel:
     def n_results(self) -> int:
         return len(self.observations)
 
-    def prediction(self, key: RecipeKey) -> Prediction | None:
-        return self.surrogate.predict([key])[0] if self.surrogate else None
-
 
 def observations(results, objective: str) -> tuple[list[Observation], int]:
     """(observations, how many measured results had a score only) from ``store.experiments.lab_results``."""
@@ -91,11 +88,17 @@ def lab_model(results, objective: str, min_results: int, cache: ModelCache) -> L
     return LabModel(objective, found, model_id, surrogate, None, left_out)
 
 
-def prediction_dict(model: LabModel, key: RecipeKey | None) -> dict | None:
-    """The API's ``prediction`` object: mean, sd and the 80 % interval of the objective's share."""
-    if model.surrogate is None or key is None:
-        return None
-    p = model.prediction(key)
+def prediction_dicts(model: LabModel, keys: list[RecipeKey | None]) -> list[dict | None]:
+    """The API's ``prediction`` objects (mean, sd, 80 % interval of the objective's share), one
+    model call for them all; None for a key that is None or when there is no model."""
+    wanted = [k for k in keys if k is not None]
+    if model.surrogate is None or not wanted:
+        return [None] * len(keys)
+    found = iter(model.surrogate.predict(wanted))
+    return [None if k is None else _as_dict(model, next(found)) for k in keys]
+
+
+def _as_dict(model: LabModel, p: Prediction) -> dict:
     return {"objective": model.objective, "mean": round(p.mean, 4), "sd": round(p.sd, 4), "low": round(p.low, 4),
             "high": round(p.high, 4), "n_results": model.n_results, "model_id": model.model_id}
 
