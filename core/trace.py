@@ -227,9 +227,32 @@ class MemoryExposed(TraceEvent):
     memories: list = _field("`{alias, memory_id, score, kind, polarity, role, title}`, best first")
 
 
+@dataclass(frozen=True)
+class LandscapeShown(TraceEvent):
+    event_type: ClassVar[str] = "landscape_shown"
+    summary: ClassVar[str] = ("the summary of the lab's experiments placed at the start of a node "
+                              "(SPEC 14): counts, best and worst results, metal pairs never tried")
+    node_id: str | None = _field("the node that was shown it")
+    role: str = _field("that node's role")
+    objective: str = _field("the product whose share the summary ranks by")
+    counts: dict = _field("`{measured, failed, pending, recipes}`")
+    model_id: str | None = _field("the planner's model behind `predict`; null below the minimum of results")
+    text: str = _field("the block as the model read it")
+
+
+@dataclass(frozen=True)
+class PredictionsMade(TraceEvent):
+    event_type: ClassVar[str] = "predictions_made"
+    summary: ClassVar[str] = "the agent asked the planner's model about recipes it considers (`predict`)"
+    node_id: str | None = _field("the node that asked")
+    objective: str = _field("the product whose share is predicted")
+    model_id: str | None = _field("the model that answered; null when there is none yet")
+    items: list = _field("`{recipe, recipe_key, mean, sd, low, high}` or `{recipe, problem}` per recipe")
+
+
 EVENT_TYPES: dict[str, type[TraceEvent]] = {cls.event_type: cls for cls in (
-    RunStarted, RecapInfo, KbQuery, KbGet, KbList, NoteUpdate, MemoryExposed, LlmRequest,
-    LlmResponse, CitationsResolved, FinalOutput, RunFailed, RunCanceled)}
+    RunStarted, RecapInfo, KbQuery, KbGet, KbList, NoteUpdate, MemoryExposed, LandscapeShown, PredictionsMade,
+    LlmRequest, LlmResponse, CitationsResolved, FinalOutput, RunFailed, RunCanceled)}
 TERMINAL_EVENT_TYPES = ("final_output", "run_failed", "run_canceled")
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from core.embedding import Embedder
 from core.errors import DependencyUnavailable
-from core.settings import apply_overrides
+from core.planner.lab import ModelCache
+from core.settings import apply_overrides, load_planner_settings
 from store.memory_search import MemoryIndex
 from store.records import RunOutput
 from worker.agent.engine import RecipeAgent
+from worker.agent.landscape import Landscape
 from worker.agent.note import RunNote
 from worker.agent.tools import ToolBox
 from worker.kb.pool import KnowledgeBasePool
@@ -34,6 +36,7 @@ class NormalRunExecutor:
     def __init__(self, pool: KnowledgeBasePool | None = None):
         self.pool = pool or KnowledgeBasePool()
         self.memory_index = MemoryIndex()
+        self.models = ModelCache(size=2)  # the planner's model behind each run's landscape and predict
 
     def __call__(self, ctx: RunContext) -> RunOutput:
         settings = apply_overrides(ctx.settings,
@@ -48,7 +51,7 @@ class NormalRunExecutor:
                               top_k=settings.memory.top_k, search_max_k=settings.memory.search_max_k,
                               enabled=memory_enabled(ctx.run.config_snapshot))
         agent = RecipeAgent(ctx, LlmClient(settings), ToolBox(ctx, kbs, RunNote()), settings.bounds,
-                            memory=memory)
+                            memory=memory, landscape=Landscape(ctx, load_planner_settings(), self.models))
         try:
             return agent.run()
         finally:

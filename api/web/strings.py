@@ -19,6 +19,7 @@ EVENT_LABELS = {
     "llm_request": _l("LLM request"), "llm_response": _l("LLM response"),
     "citations_resolved": _l("Citations resolved"), "final_output": _l("Final output"),
     "memory_exposed": _l("Lab memory shown"),
+    "landscape_shown": _l("Lab experiments shown"), "predictions_made": _l("Predictions asked"),
     "run_failed": _l("Run failed"), "run_canceled": _l("Run canceled"),
 }
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib import resources
 
 TEMPLATES = ("domain", "dopant_guide", "mof_guide", "orchestrator", "tio2_expert", "mof_expert",
-             "repair", "expert_repair", "memory_block", "lessons", "lessons_repair")
+             "repair", "expert_repair", "memory_block", "lessons", "lessons_repair", "landscape_block")
 
 
 @lru_cache(maxsize=None)

@@ -33,6 +33,7 @@ from worker.agent.prompts import expert_repair_prompt, repair_prompt, role_promp
 from worker.agent.tools import ALL_TOOL_DEFINITIONS, KB_TOOLS, ToolBox, openai_tools
 from worker.citations import read_citations
 from worker.llm.client import LlmClient, ToolCall, parse_arguments
+from worker.agent.landscape import PREDICT_TOOL, Landscape
 from worker.memory.recall import MEMORY_REF_PREFIX, MEMORY_SEARCH_TOOL, MemoryRecall
 from worker.run_context import RunContext
 
@@ -103,10 +104,11 @@ def _action(call: ToolCall) -> dict:
 
 class RecipeAgent:
     def __init__(self, ctx: RunContext, llm: LlmClient, tools: ToolBox, bounds: AgentBounds,
-                 memory: MemoryRecall | None = None):
+                 memory: MemoryRecall | None = None, landscape: Landscape | None = None):
         self.ctx, self.llm, self.tools, self.bounds = ctx, llm, tools, bounds
         self.memory = memory or MemoryRecall(ctx, None, None, top_k=0, search_max_k=1,
                                              enabled=False)
+        self.landscape = landscape
         self.budget = Budget(bounds, llm)
         self.ids = NodeCounter()
         self.window = bounds.context_rounds
@@ -144,10 +146,8 @@ class RecipeAgent:
             bounds=vars(self.bounds), prompts=template_versions()))
         root = Node(self.ids.next_id(), None, "orchestrator", 0, run.user_request)
         context = NodeContext(role_prompt("orchestrator", recipes_per_run=run.recipes_per_run),
-                              run.user_request, self.window,
-                              memory=self.memory.block_for(root.node_id, root.role, root.task))
-        if self.memory.aliases:  # the bank has something: let the agent search it too
-            self._memory_tools = openai_tools([MEMORY_SEARCH_TOOL])
+                              run.user_request, self.window, memory=self._lab_blocks(root))
+        self._memory_tools = self._lab_tools()
         answers = []
 
         def final_answer_problems(text: str) -> list[str]:
@@ -224,6 +224,8 @@ class RecipeAgent:
                 result = self._delegate(node, call)
             elif call.name == "memory_search":
                 result = self._memory_search(node, call)
+            elif call.name == "predict" and self.landscape is not None:
+                result = self._predict(node, call)
             else:
                 self._current = node
                 self.tools.current_node = node.node_id
@@ -263,10 +265,8 @@ class RecipeAgent:
             return ToolResult.plain("error: maximum delegation depth reached; do this subtask "
                                     "yourself or revise your plan")
         child = Node(self.ids.next_id(), node.node_id, expert, node.depth + 1, task.strip())
-        context = NodeContext(role_prompt(expert), child.task, self.window,
-                              memory=self.memory.block_for(child.node_id, expert, child.task))
-        if self.memory.aliases and not self._memory_tools:
-            self._memory_tools = openai_tools([MEMORY_SEARCH_TOOL])
+        context = NodeContext(role_prompt(expert), child.task, self.window, memory=self._lab_blocks(child))
+        self._memory_tools = self._memory_tools or self._lab_tools()
         text, problems = self._work(child, context, EXPERT_TOOLS + self._memory_tools,
                                     self._expert_problems, EXPERT_REPAIRS, expert_repair_prompt)
         self._current = node
@@ -275,6 +275,25 @@ class RecipeAgent:
                                     f"evidence ({'; '.join(problems)}); its unsupported answer "
                                     f"was: {text}")
         return ToolResult.plain(text)
+
+    def _lab_blocks(self, node: Node) -> str | None:
+        """What a node starts with from the lab: its memory block, then the landscape (SPEC 12, 14)."""
+        blocks = [self.memory.block_for(node.node_id, node.role, node.task),
+                  self.landscape.block_for(node.node_id, node.role) if self.landscape else None]
+        return "\n\n".join(b for b in blocks if b) or None
+
+    def _lab_tools(self) -> list[dict]:
+        """memory_search once the bank has shown something; predict once the lab has experiments."""
+        offered = [MEMORY_SEARCH_TOOL] if self.memory.aliases else []
+        if self.landscape and self.landscape.active:
+            offered.append(PREDICT_TOOL)
+        return openai_tools(offered) if offered else []
+
+    def _predict(self, node: Node, call: ToolCall) -> ToolResult:
+        try:
+            return ToolResult.plain(self.landscape.predict(parse_arguments(call), node.node_id))
+        except ValueError as exc:
+            return ToolResult.plain(f"error: {exc}")
 
     def _memory_search(self, node: Node, call: ToolCall) -> ToolResult:
         try:
