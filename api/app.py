@@ -1,7 +1,11 @@
 """The app factory: wires configuration, the database, error handlers and blueprints.
 
 Nothing else happens here. The database is migrated at start-up (a no-op
-when it is current; refused, loudly, when it is newer than this code).
+when it is current; refused, loudly, when it is newer than this code). A
+database that is only *unreachable* at start-up (a PostgreSQL restart while a
+gunicorn worker boots) does not stop the server: the check waits for the
+first request that can reach it, and until then requests get the 503
+envelope.
 """
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ from api.errors import EnvelopeApi, register_error_handlers
 from api.event_stream import CommitWatcher, RunFeeds, StreamSlots
 from api.query_bytes import PercentEncodedQuery
 from api.web import init_web
+from core.errors import DependencyUnavailable, SchemaTooNew
 from core.settings import load_run_settings, load_worker_settings
 from store.db import API_CACHE_MB, open_database
 from store.migrations import migrate
@@ -75,15 +80,44 @@ def _serve_docs_assets(app: Flask) -> None:
         return send_from_directory(str(swagger_ui_path), filename, max_age=3600)
 
 
+class SchemaCheck:
+    """Migrate at start-up, or — when the database cannot be reached then — before the first request
+    that reaches it. A database newer than the code still stops the start (``SchemaTooNew``)."""
+
+    def __init__(self, database):
+        self.database, self.done = database, False
+
+    def now(self) -> None:
+        migrate(self.database.connection())
+        self.done = True
+
+    def now_or_later(self) -> None:
+        try:
+            self.now()
+        except SchemaTooNew:
+            raise
+        except DependencyUnavailable as unreachable:
+            logging.getLogger("c2xc.api").warning(
+                "database unreachable at start-up (%s); answering 503 until it is back", unreachable.message)
+        finally:
+            self.database.release()
+
+    def before_request(self) -> None:
+        if not self.done:
+            self.now()  # unreachable still: the 503 envelope for this request
+
+
 def create_app(settings: ApiSettings | None = None) -> Flask:
     settings = settings or load_api_settings()
     app = Flask(__name__, static_folder=None)  # the web blueprint serves its own static files
     app.wsgi_app = PercentEncodedQuery(app.wsgi_app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     _openapi_config(app)
-    database = open_database(settings.database, cache_mb=API_CACHE_MB, pool_size=settings.db_pool_size)
-    migrate(database.connection())
-    database.release()
+    database = open_database(settings.database, cache_mb=API_CACHE_MB, pool_size=settings.db_pool_size,
+                             pool_timeout_s=settings.db_pool_timeout_s)
+    schema = SchemaCheck(database)
+    schema.now_or_later()
+    app.before_request(schema.before_request)
     # a pooled (PostgreSQL) connection goes back to the pool when the request ends
     app.teardown_appcontext(lambda _error: database.release())
     streams = StreamState(watcher=CommitWatcher(database, settings.streams.poll_s),

@@ -45,6 +45,7 @@ class ApiSettings:
     # PostgreSQL only: connections per API process, shared by its request threads (a request
     # holds one for its duration; an event stream only while it reads)
     db_pool_size: int = 10
+    db_pool_timeout_s: float = 3.0  # PostgreSQL: a request's wait for a connection before its 503
     # POST /experiments/import only: a lab notebook as CSV (10,000 rows are ~1.5 MB)
     max_import_bytes: int = 32 * 1024 * 1024
 
@@ -56,6 +57,7 @@ def load_api_settings() -> ApiSettings:
         max_body_bytes=env_int("C2XC_MAX_BODY_BYTES", 256 * 1024, minimum=1024),
         enable_debug_endpoints=env_bool("C2XC_ENABLE_DEBUG_ENDPOINTS", False),
         db_pool_size=env_int("C2XC_DB_POOL_SIZE", 10, minimum=1),
+        db_pool_timeout_s=env_float("C2XC_DB_POOL_TIMEOUT_S", 3.0, minimum=0.1),
         max_import_bytes=env_int("C2XC_MAX_IMPORT_BYTES", 32 * 1024 * 1024, minimum=1024),
         idempotency_ttl_s=env_float("C2XC_IDEMPOTENCY_TTL_S", 24 * 3600.0, minimum=1.0),
         override_policy=OverridePolicy(

@@ -12,18 +12,18 @@ import logging
 import sqlite3
 
 import psycopg
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from api.schemas import ErrorEnvelopeSchema
-from core.errors import HTTP_ERROR_CODES, ServiceError
+from core.errors import HTTP_ERROR_CODES, ServiceError, UrlTooLong
 
 log = logging.getLogger("c2xc.api")
 
 _CODE_BY_STATUS = {
     400: "invalid_argument", 404: "not_found", 405: "method_not_allowed", 409: "conflict",
-    412: "precondition_failed", 413: "payload_too_large", 422: "invalid_argument",
+    412: "precondition_failed", 413: "payload_too_large", 414: "invalid_argument", 422: "invalid_argument",
     503: "dependency_unavailable",
 }
 _MESSAGE_BY_STATUS = {
@@ -33,6 +33,9 @@ _MESSAGE_BY_STATUS = {
     413: "the request body is larger than the server accepts",
     422: "the request did not pass validation",
 }
+
+# The longest path + query string read; longer is a 414 envelope (gunicorn's line limit is 8190).
+MAX_URL_BYTES = 4096
 
 # sqlite3 errors that mean "the database cannot serve now", not "our bug".
 _UNAVAILABLE_DATABASE = ("locked", "busy", "readonly", "disk", "full", "unable to open", "i/o")
@@ -85,7 +88,17 @@ class EnvelopeApi(Api):
         return response, status, headers
 
 
+def refuse_long_urls() -> None:
+    """Before any handler: a URL over MAX_URL_BYTES is a 414 envelope, never a 500 or an HTML page."""
+    size = len(request.environ.get("PATH_INFO", "")) + len(request.environ.get("QUERY_STRING", ""))
+    if size > MAX_URL_BYTES:
+        raise UrlTooLong(f"the URL is {size:,} bytes; the service reads at most {MAX_URL_BYTES:,} "
+                         "(shorten the search or the filters)", {"bytes": size, "max_bytes": MAX_URL_BYTES})
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.before_request(refuse_long_urls)
+
     @app.errorhandler(ServiceError)
     def handle_service_error(error: ServiceError):
         if error.code not in HTTP_ERROR_CODES:  # a run failure or config error here is our bug

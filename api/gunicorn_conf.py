@@ -62,6 +62,9 @@ worker_class = "gthread"
 threads = _web.threads
 timeout = 30
 graceful_timeout = 10
+# gunicorn's own answer to a request line over its limit is an HTML page; its largest limit leaves
+# room for the app to refuse long URLs first, with the JSON envelope (api.errors.MAX_URL_BYTES)
+limit_request_line = 8190
 keepalive = 5  # the pages poll every 1.5-3 s: keep their connection instead of reopening it
 accesslog = "-"
 errorlog = "-"

@@ -35,6 +35,12 @@ class ValidationFailed(InvalidArgument):
     http_status = 422
 
 
+class UrlTooLong(InvalidArgument):
+    """A URL longer than the service reads (a search that belongs in a body, or a mistake)."""
+
+    http_status = 414
+
+
 class NotFound(ServiceError):
     code = "not_found"
     http_status = 404

@@ -281,11 +281,12 @@ def is_postgres_url(target: str) -> bool:
     return target.startswith(("postgresql://", "postgres://"))
 
 
-def open_database(target: str, cache_mb: int = WORKER_CACHE_MB, pool_size: int | None = None
-                  ) -> Database | postgres.PgDatabase:
+def open_database(target: str, cache_mb: int = WORKER_CACHE_MB, pool_size: int | None = None,
+                  pool_timeout_s: float | None = None) -> Database | postgres.PgDatabase:
     """A SQLite file path, or a ``postgresql://`` URL (SPEC 13)."""
     if is_postgres_url(target):
-        return postgres.PgDatabase(target, pool_size or postgres.DEFAULT_POOL_SIZE)
+        return postgres.PgDatabase(target, pool_size or postgres.DEFAULT_POOL_SIZE,
+                                   pool_timeout_s or postgres.DEFAULT_POOL_TIMEOUT_S)
     return Database(target, cache_mb)
 
 
@@ -300,7 +301,8 @@ class Database:
         self.target = path  # what open_database() takes to open this database again
         self._local = threading.local()
 
-    def connection(self) -> sqlite3.Connection:
+    def connection(self, timeout_s: float | None = None) -> sqlite3.Connection:
+        """This thread's connection (``timeout_s`` is PostgreSQL's pool wait; opening a file does not wait)."""
         pid = os.getpid()
         conn = getattr(self._local, "conn", None)
         if conn is None or getattr(self._local, "pid", None) != pid:

@@ -52,6 +52,10 @@ SESSION_OPTIONS = (f"-c lock_timeout={LOCK_TIMEOUT_MS} -c idle_in_transaction_se
                    f"{IDLE_IN_TRANSACTION_MS} -c TimeZone=UTC")
 CONNECT_TIMEOUT_S = 5
 DEFAULT_POOL_SIZE = 8
+# How long a request waits for a pooled connection before its 503. While the server is down every
+# borrow waits this long: a chemist's page or a load balancer gives up after a few seconds, so the
+# API answers first (C2XC_DB_POOL_TIMEOUT_S); the worker, which has nobody waiting, keeps 10 s.
+DEFAULT_POOL_TIMEOUT_S = 10.0
 
 
 class Row:
@@ -210,7 +214,7 @@ class PgDatabase:
 
     dialect = "postgres"
 
-    def __init__(self, url: str, pool_size: int = DEFAULT_POOL_SIZE, pool_timeout_s: float = 10.0):
+    def __init__(self, url: str, pool_size: int = DEFAULT_POOL_SIZE, pool_timeout_s: float = DEFAULT_POOL_TIMEOUT_S):
         self.url, self.path = url, redact(url)
         self.target = url  # what open_database() takes to open this database again
         self.pool_size, self.pool_timeout_s = pool_size, pool_timeout_s
@@ -234,17 +238,19 @@ class PgDatabase:
                 self._pool_pid = pid
             return self._pool
 
-    def connection(self) -> PgConnection:
+    def connection(self, timeout_s: float | None = None) -> PgConnection:
+        """This thread's connection; a borrow waits at most ``timeout_s`` (default the pool's), then 503."""
         conn = getattr(self._local, "conn", None)
         if conn is not None and getattr(self._local, "pid", None) == os.getpid():
             if not conn.broken:
                 return conn
             self.release()  # a restart or a network error broke it: the pool discards it
+        wait = timeout_s or self.pool_timeout_s
         try:
-            raw = self._get_pool().getconn()
+            raw = self._get_pool().getconn(timeout=wait)
         except PoolTimeout as exc:
             raise DependencyUnavailable(
-                f"no database connection free within {self.pool_timeout_s:g} s "
+                f"no database connection free within {wait:g} s "
                 f"(pool of {self.pool_size} at {self.path})", {"missing": ["database"]}) from exc
         conn = PgConnection(raw)
         self._local.conn, self._local.pid = conn, os.getpid()

@@ -63,8 +63,9 @@ class ServiceProcesses:
         self.processes.append(proc)
         return proc, log_path
 
-    def start_api(self, app: str = "api.wsgi:app") -> str:
-        """gunicorn with the service's configuration, serving ``app`` (a benchmark's bare app)."""
+    def start_api(self, app: str = "api.wsgi:app", wait_for_health: bool = True) -> str:
+        """gunicorn with the service's configuration, serving ``app`` (a benchmark's bare app);
+        ``wait_for_health=False`` returns once it listens (a test that expects it unhealthy)."""
         proc, log_path = self._spawn(
             [sys.executable, "-m", "gunicorn", "-c", str(REPO / "api" / "gunicorn_conf.py"), app],
             "gunicorn", self.env)
@@ -76,7 +77,8 @@ class ServiceProcesses:
             return found and found.group(1)
 
         self.base_url = f"http://127.0.0.1:{wait_until(port, message='gunicorn to listen')}/api/v1"
-        wait_until(lambda: self._healthy(), message="API health")
+        if wait_for_health:
+            wait_until(lambda: self._healthy(), message="API health")
         return self.base_url
 
     def _healthy(self) -> bool:

@@ -107,3 +107,13 @@ def test_health_and_version(service):
     version = service.get("/version").json()
     assert version["api_version"] == "v1"
     assert version["schema_version"] == version["code_schema_version"]
+
+
+@pytest.mark.parametrize("path", ["/memories?q=", "/batches?q=", "/experiments?recipe_key="])
+def test_a_url_longer_than_the_service_reads_gets_the_json_envelope_not_gunicorns_page(service, path):
+    """gunicorn answered a 5,000-character query with its HTML "414 URI Too Long" (issue 31)."""
+    for size in (5_000, 7_500):
+        reply = service.get(path + "x" * size)
+        assert reply.status_code == 414 and reply.headers["Content-Type"].startswith("application/json")
+        error = reply.json()["error"]
+        assert error["code"] == "invalid_argument" and error["details"]["max_bytes"] == 4096

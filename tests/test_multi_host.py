@@ -227,3 +227,50 @@ def test_a_postgresql_restart_mid_run_gives_503s_then_everything_resumes(service
     print(f"\nreplies across the restart {dict(replies)}; runs {dict(statuses)}")
     next_run = svc.create_batch()["runs"][0]["run_id"]
     wait_until(lambda: svc.run(next_run)["status"] == "completed", message="the workers to go on")
+
+
+def test_while_postgresql_is_down_health_and_pages_answer_within_seconds(service_factory, backend):
+    """A load balancer's check gives up after ~2 s and a chemist's page soon after: the 503 comes first
+    (the pool's 10 s wait made every request hang that long; issue 31)."""
+    svc = service_factory()
+    assert svc.get("/healthz").status_code == 200 and svc.get("/runs").status_code == 200
+    backend.cluster.stop_server()
+    try:
+        timings = {}
+        for path in ("/healthz", "/runs", "/experiments"):
+            started = time.monotonic()
+            reply = requests.get(f"{svc.base_url}{path}", timeout=30)
+            timings[path] = time.monotonic() - started
+            assert reply.status_code == 503 and reply.json()["error"]["code"] == "dependency_unavailable", reply.text
+    finally:
+        backend.cluster.start_server()
+    # generous bounds for a loaded machine; both were 10 s and more before
+    assert timings["/healthz"] < 5 and max(timings.values()) < 8, timings
+    wait_until(lambda: svc.get("/healthz").status_code == 200, 60, message="health after the restart")
+
+
+def test_an_api_worker_that_boots_while_postgresql_is_down_waits_instead_of_halting_the_server(tmp_path, backend):
+    """gunicorn halts when a worker fails to boot: a PostgreSQL restart while a worker (re)starts must not
+    take the API down for good. The app starts, answers 503, and migrates once the server is back."""
+    from tests.processes import ServiceProcesses
+
+    with backend.fresh(tmp_path / "boot.db") as target:
+        svc = ServiceProcesses(tmp_path, backend.service_env(target))
+        backend.cluster.stop_server()
+        try:
+            svc.start_api(wait_for_health=False)
+            wait_until(lambda: _status(svc, "/healthz") == 503, 60, message="the API up, answering 503")
+        finally:
+            backend.cluster.start_server()
+        try:
+            wait_until(lambda: _status(svc, "/healthz") == 200, 60, message="health once the server is back")
+            assert _status(svc, "/runs") == 200
+        finally:
+            svc.stop_all()
+
+
+def _status(svc, path: str) -> int | None:
+    try:
+        return requests.get(f"{svc.base_url}{path}", timeout=10).status_code
+    except requests.RequestException:
+        return None

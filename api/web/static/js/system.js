@@ -50,7 +50,8 @@ function renderConfig(config) {
         h("br"), h("span", { class: "hint", text: kb.variable })),
       h("td", {}, h("span", { class: `badge ${kb.ready ? "status-completed" : "status-failed"}`,
                               text: kb.ready ? t("system.kb_ready") : t("system.kb_problem") }),
-        kb.problem ? h("p", { class: "hint", text: kb.problem }) : null),
+        // an unset folder is already said (translated) in the directory cell; other reasons name a path
+        kb.problem && kb.directory ? h("p", { class: "hint", text: kb.problem }) : null),
       h("td", { text: kb.documents ?? "—" }),
       h("td", { class: "mono", text: kb.embedding ? `${kb.embedding.model} (${kb.embedding.dim})` : "—" })));
   }
