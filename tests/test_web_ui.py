@@ -378,7 +378,10 @@ def test_settings_add_rename_archive_products_and_build_an_ordered_preset(chrome
     product_id = next(p["product_id"] for p in svc.get("/products", params={"limit": 200}).json()["items"]
                       if p["name"] == new)
     row = f"#product-table tr[data-product-id='{product_id}']"
+    assert chrome.find_element(By.CSS_SELECTOR, f"{row} .product-name").text == new  # shown as text
     name_input = chrome.find_element(By.CSS_SELECTOR, f"{row} input")
+    assert not name_input.is_displayed()  # edited on demand
+    chrome.find_element(By.CSS_SELECTOR, f"{row} button:nth-child(1)").click()  # rename: the box opens
     name_input.clear()
     name_input.send_keys(f"Renamed acetate {lang}")
     chrome.find_element(By.CSS_SELECTOR, f"{row} button:nth-child(1)").click()  # rename

@@ -48,14 +48,25 @@ function renderProducts() {
   const showArchived = document.getElementById("show-archived").checked;
   const body = clear(document.querySelector("#product-table tbody"));
   for (const product of products.filter((p) => showArchived || p.status === "active")) {
-    const name = h("input", { type: "text", value: product.name, maxlength: "100",
+    // the name as a chemist reads it (C₂H₄); the text box only while renaming
+    const shown = h("span", { class: "product-name" }, ...chemNodes(product.name));
+    const name = h("input", { type: "text", value: product.name, maxlength: "100", hidden: true,
                               aria: { label: t("catalogue.name_of", { name: product.name }) } });
     const archive = product.status === "active" ? "archived" : "active";
+    const rename = h("button", { type: "button", class: "ghost small", text: t("catalogue.rename") });
+    rename.addEventListener("click", () => {
+      if (name.hidden) {  // first press: edit on demand
+        name.hidden = false;
+        shown.hidden = true;
+        rename.textContent = t("memory.save");
+        name.focus();
+        return;
+      }
+      updateProduct(product, { name: name.value }, name);
+    });
     body.append(h("tr", { dataset: { productId: product.product_id } },
-      h("td", {}, name), h("td", {}, statusBadge(product.status)),
-      h("td", { class: "actions-cell" },
-        h("button", { type: "button", class: "ghost small", text: t("catalogue.rename"),
-                      onclick: () => updateProduct(product, { name: name.value }, name) }),
+      h("td", {}, shown, name), h("td", {}, statusBadge(product.status)),
+      h("td", { class: "actions-cell" }, rename,
         h("button", { type: "button", class: "ghost small",
                       text: archive === "archived" ? t("catalogue.archive") : t("catalogue.restore"),
                       onclick: () => updateProduct(product, { status: archive }) }))));
