@@ -38,6 +38,7 @@ ON_POSTGRES = {
     "backup": "on PostgreSQL, back up with the server's own tools: pg_dump -Fc (a consistent "
               "logical copy of a live database) or pg_basebackup with WAL archiving for "
               "point-in-time recovery; see docs/OPERATIONS.md",
+    "copy-to": "it copies a SQLite database into PostgreSQL: give the SQLite file with --db",
     "vacuum": "on PostgreSQL, autovacuum reclaims the space prune frees; to shrink the files "
               "now, run VACUUM (FULL) in psql during a quiet period (it locks each table); "
               "see docs/OPERATIONS.md",
@@ -104,7 +105,35 @@ def _with_age(parser: argparse.ArgumentParser) -> None:
                         help="also delete the lab's feedback on them (kept by default)")
 
 
+def _copy_to(database: Database, args: argparse.Namespace) -> dict:
+    """The whole SQLite database into an empty PostgreSQL database (store/copy.py)."""
+    from store.copy import copy_database
+
+    _sqlite_only(database, "copy-to")
+    report = copy_database(database.path, args.target)
+    if not report.verified:
+        bad = [t for t, r in report.tables.items() if not r.get("matches")]
+        raise CopyNotVerified(f"the copy does not match the source in {', '.join(bad)}; the target "
+                              "keeps it for inspection: drop and recreate it before copying again")
+    return asdict(report)
+
+
+class CopyNotVerified(ServiceError):
+    code = "copy_not_verified"
+
+
+def _with_target(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", help="postgresql://user:password@host:5432/database (new, empty)")
+
+
 COMMANDS = {
+    "copy-to": (
+        _copy_to,
+        "copy this SQLite database whole into a new, empty PostgreSQL database (same ids, cursors, "
+        "times, vectors, deltas), in one transaction, then verify every table's rows and checksum; "
+        "stop the worker first; safe to run again after a failure",
+        _with_target,
+    ),
     "seed-products": (
         _seed_products,
         "add the standard CO2-reduction preset (CO, CH4, C2H4, C2H6, H2, HCOOH, CH3OH, "
