@@ -38,6 +38,7 @@ from api.config import ApiSettings, load_api_settings
 from api.context import Services, StreamState
 from api.errors import EnvelopeApi, register_error_handlers
 from api.event_stream import CommitWatcher, RunFeeds, StreamSlots
+from api.metrics import init_metrics
 from api.query_bytes import PercentEncodedQuery
 from api.web import init_web
 from core.errors import DependencyUnavailable, SchemaTooNew
@@ -136,6 +137,7 @@ def create_app(settings: ApiSettings | None = None) -> Flask:
     for module in modules:
         api.register_blueprint(module.blp, url_prefix=PREFIX)
     _serve_docs_assets(app)
+    init_metrics(app)
     init_web(app)
     logging.getLogger("c2xc.api").info("API ready on database %s", database.path)
     return app

@@ -49,7 +49,8 @@ def same_secret(given: str, expected: str) -> bool:
 
 
 def _is_api(path: str) -> bool:
-    return path.startswith("/api/") and not path.startswith("/api/v1/docs")
+    """Paths a program calls (a 401 envelope, never the sign-in page): the API and ``/metrics``."""
+    return (path.startswith("/api/") and not path.startswith("/api/v1/docs")) or path == "/metrics"
 
 
 def _refusal(status: int, code: str, message: str):

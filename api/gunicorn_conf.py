@@ -17,8 +17,11 @@ gunicorn with one clear line before it binds.
 """
 import ctypes
 import ctypes.util
+import os
+import shutil
 import signal
 import sys
+import tempfile
 
 from core.env import env_int
 from core.errors import ConfigError
@@ -85,3 +88,22 @@ def post_worker_init(worker):
             if callable(previous):
                 previous(sig, frame)
         signal.signal(signum, stop_streams_then)
+
+
+# Prometheus multiprocess mode (api/metrics.py): every gunicorn process writes its request
+# histograms to files in one folder, merged at each scrape. Set before the workers import
+# prometheus_client; a folder of our own is made (and removed at exit) unless one is given.
+_METRICS_DIR_OWNED = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+if _METRICS_DIR_OWNED:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="c2xc-metrics-")
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _METRICS_DIR_OWNED:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -125,3 +125,16 @@ def queue_counts(conn: sqlite3.Connection) -> tuple[dict[str, int], dict[str, in
     batches = conn.execute("SELECT status, COUNT(*) AS n FROM batches GROUP BY status")
     return ({row["status"]: row["n"] for row in runs},
             {row["status"]: row["n"] for row in batches})
+
+
+def deployment_snapshot(conn: sqlite3.Connection, now: float, stale_after_s: float) -> dict:
+    """What an operator's metrics read from the database: the whole deployment, every host's workers."""
+    runs_by_status, _ = queue_counts(conn)
+    ended = [(row[0], row[1] or "", row[2]) for row in conn.execute(
+        "SELECT status, error_code, COUNT(*) FROM runs WHERE status IN ('completed', 'failed', 'canceled')"
+        " GROUP BY status, error_code")]
+    oldest = conn.execute("SELECT MIN(created_at) FROM runs WHERE status = 'queued'").fetchone()[0]
+    jobs = {row[0]: row[1] for row in conn.execute("SELECT status, COUNT(*) FROM learn_jobs GROUP BY status")}
+    return {"runs_by_status": runs_by_status, "runs_ended": ended,
+            "oldest_queued_age_s": (now - oldest) if oldest is not None else 0.0,
+            "live_workers": len(live_workers(conn, now, stale_after_s)), "learn_jobs": jobs}

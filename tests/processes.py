@@ -111,11 +111,16 @@ class ServiceProcesses:
             self.stop(proc)
 
     # --- small HTTP helpers -------------------------------------------------
+    # headers every helper call sends (a service with C2XC_API_TOKEN: its Authorization)
+    headers: dict = {}
+
     def get(self, path: str, **kwargs) -> requests.Response:
-        return requests.get(f"{self.base_url}{path}", timeout=10, **kwargs)
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return requests.get(f"{self.base_url}{path}", timeout=10, headers=headers, **kwargs)
 
     def post(self, path: str, **kwargs) -> requests.Response:
-        return requests.post(f"{self.base_url}{path}", timeout=10, **kwargs)
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return requests.post(f"{self.base_url}{path}", timeout=10, headers=headers, **kwargs)
 
     def create_batch(self, **body) -> dict:
         response = self.post("/batches", json={"user_request": "Cu/Mo for C2H4", "dry_run": True,

@@ -19,6 +19,7 @@ from core.settings import load_log_level, load_run_settings, load_worker_setting
 from store.db import open_database
 from worker import logs
 from worker.loop import Worker
+from worker.metrics_server import start_metrics_server
 
 log = logging.getLogger("c2xc.worker")
 
@@ -64,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         settings = replace(settings, poll_interval_s=args.poll_interval,
                            max_idle_poll_s=max(args.poll_interval, settings.max_idle_poll_s))
+    try:
+        start_metrics_server()
+    except ConfigError as exc:
+        print(f"c2xc-worker: configuration error: {exc.message}", file=sys.stderr)
+        return 2
     worker = Worker(open_database(settings.database), settings, run_settings)
     install_signal_handlers(worker)
     try:

@@ -21,6 +21,7 @@ from typing import Any
 
 from core import trace
 from core.errors import DependencyUnavailable, LeaseLost, RunFailure, ServiceError
+from core.metrics import count_run_end
 from core.settings import RunSettings, WorkerSettings
 from store import learn_jobs, runs, workers
 from store.db import DATABASE_ERRORS, Database, database_now
@@ -204,11 +205,13 @@ class Worker:
         log.info("run %s claimed (batch %s, %s)", run.run_id, run.batch_id, mode)
         ctx = RunContext(self.conn, run, self.run_settings, self.stop_event,
                          worker_id=self.worker_id, on_progress=self._progress)
+        self._run_started = time.monotonic()
         try:
             output = self.executors[run.dry_run](ctx)
         except RunCanceled as stop:
             self._record(runs.finish_run, run_id=run.run_id, event=trace.RunCanceled(
                 reason=stop.reason, cancel_id=stop.cancel_id, stage="running", started=True))
+            count_run_end("canceled", None, mode, time.monotonic() - self._run_started)
             log.info("run %s canceled", run.run_id)
         except LeaseLost as lost:  # our lease expired and another worker failed the run
             log.error("run %s was taken from this worker: %s", run.run_id, lost.message)
@@ -224,10 +227,13 @@ class Worker:
                        {"traceback": traceback.format_exc()})
         else:
             self._record(runs.complete_run, run_id=run.run_id, output=output)
+            count_run_end("completed", None, mode, time.monotonic() - self._run_started)
             log.info("run %s completed", run.run_id)
 
     def _fail(self, run: ClaimedRun, code: str, message: str, details: dict) -> None:
         log.warning("run %s failed: %s: %s", run.run_id, code, message)
+        count_run_end("failed", code, "dry_run" if run.dry_run else "normal",
+                      time.monotonic() - getattr(self, "_run_started", time.monotonic()))
         self._record(runs.finish_run, run_id=run.run_id,
                      event=trace.RunFailed(error_code=code, message=message, details=details))
 

@@ -20,6 +20,7 @@ import openai
 
 from core import trace as events
 from core.errors import LlmError, LlmUnavailable
+from core.metrics import count_llm_call
 from core.settings import RunSettings
 from worker.llm.replies import LlmReply, ToolCall
 from worker.llm.retry import RETRYABLE, backoff_delay, describe
@@ -64,6 +65,7 @@ class LlmClient:
                 response = self._client.chat.completions.create(**request)
             except RETRYABLE as exc:
                 last_error = exc
+                count_llm_call(self.settings.llm_model, purpose, "retryable_error")
                 delay = backoff_delay(attempt, exc, base_s=self._backoff_base_s)
                 trace(events.LlmResponse(error=describe(exc), attempt=attempt + 1,
                                          latency_ms=_ms(started), retry_in_s=round(delay, 3),
@@ -72,11 +74,13 @@ class LlmClient:
                     self._sleep(delay)
                 continue
             except openai.APIError as exc:
+                count_llm_call(self.settings.llm_model, purpose, "refused")
                 trace(events.LlmResponse(error=describe(exc), attempt=attempt + 1,
                                          latency_ms=_ms(started), purpose=purpose,
                                          node_id=node_id))
                 raise LlmError(f"the LLM endpoint refused the request: {describe(exc)}") from exc
             reply = _reply(response, time.monotonic() - started)
+            count_llm_call(self.settings.llm_model, purpose, "ok", reply.usage)
             raw_content = reply.content
             if tools and not reply.tool_calls:  # a server without a tool-call parser sends text
                 rest, calls = extract_tool_calls(reply.content,

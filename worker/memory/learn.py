@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 from core.embedding import Embedder
 from core.errors import LeaseLost, RunFailure, ServiceError
+from core.metrics import count_learn_job
 from core.settings import RunSettings
 from store import events, learn_jobs, runs
 from store.batches import get_batch
@@ -133,6 +134,7 @@ class Learner:
         self._progress = progress
         try:
             outcome = self._learn(conn, job, worker_id)
+            count_learn_job(outcome.status)
             log.info("learn job %s (run %s, feedback v%d): %s%s", job.job_id, job.run_id,
                      job.feedback_version, outcome.status,
                      f", delta {outcome.delta_id}" if outcome.delta_id else "")
@@ -148,6 +150,7 @@ class Learner:
 
     def _fail(self, conn, job, worker_id: str, code: str, message: str) -> None:
         log.warning("learn job %s failed: %s: %s", job.job_id, code, message)
+        count_learn_job("failed")
         try:
             learn_jobs.end_job(conn, job.job_id, worker_id, status=learn_jobs.FAILED,
                                now=self.clock(), error_code=code, error_message=message)
