@@ -188,6 +188,8 @@ def test_two_runs_are_compared_side_by_side_with_the_labs_results(chrome, svc, l
     assert len(made) == 1 and made[0].text.startswith("#2")
     assert ("Lab score 8" if lang == "en" else "实验评分 8") in columns[0].text and "100 %" in columns[0].text
     assert len(columns[1].find_elements(By.CSS_SELECTOR, ".compare-recipe img.structure")) == 2
+    plan = chrome.find_element(By.ID, "compare-plan")  # the selected runs go on to the planner
+    assert plan.is_displayed() and plan.get_attribute("href").endswith(f"/plan?run_ids={first},{second}")
     no_feedback = refusal(f"/api/v1/runs/{second}/feedback", 404)  # the page asks; none is an answer
     assert severe_console_messages(chrome, (no_feedback,)) == []
     screenshot(chrome, f"compare-{theme}-{lang}")

@@ -60,4 +60,7 @@ if (ids.length < 2 || ids.length > MAX_COMPARED) {
   state.textContent = t("compare.pick", { max: MAX_COMPARED });
 } else {
   clear(document.getElementById("compare-grid")).append(...(await Promise.all(ids.map(column))));
+  const plan = document.getElementById("compare-plan");  // the selected runs' recipes, ranked by the planner
+  plan.href = `/plan?run_ids=${ids.map(encodeURIComponent).join(",")}`;
+  plan.hidden = false;
 }
