@@ -2,7 +2,7 @@
 
 Nothing else happens here. The database is migrated at start-up (a no-op
 when it is current; refused, loudly, when it is newer than this code). A
-database that is only *unreachable* at start-up (a PostgreSQL restart while a
+PostgreSQL server that is only *unreachable* at start-up (a restart while a
 gunicorn worker boots) does not stop the server: the check waits for the
 first request that can reach it, and until then requests get the 503
 envelope.
@@ -98,6 +98,8 @@ class SchemaCheck:
         except SchemaTooNew:
             raise
         except DependencyUnavailable as unreachable:
+            if getattr(self.database, "dialect", None) != "postgres":
+                raise  # a SQLite file that cannot be opened will not heal by waiting: stop, say why
             logging.getLogger("c2xc.api").warning(
                 "database unreachable at start-up (%s); answering 503 until it is back", unreachable.message)
         finally:

@@ -19,13 +19,29 @@ Importing this module costs nothing until a metric is first used.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
+from functools import lru_cache, wraps
+
+_CREATING = threading.Lock()
+
+
+def _once(build):
+    """A process-wide singleton made under a lock: the API's first requests arrive on several threads
+    at once, and a metric registered twice is an error (found as 500s under load)."""
+    cached = lru_cache(maxsize=None)(build)
+
+    @wraps(build)
+    def get():
+        with _CREATING:
+            return cached()
+    return get
+
 
 DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600)
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
-@lru_cache(maxsize=None)
+@_once
 def worker_metrics():
     from prometheus_client import Counter, Histogram
 
@@ -44,7 +60,7 @@ def worker_metrics():
     }
 
 
-@lru_cache(maxsize=None)
+@_once
 def api_metrics():
     from prometheus_client import Histogram
 
