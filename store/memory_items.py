@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import NotFound
+from core.recipe_key import key_or_none
 from store.cursor import decode_cursor, page, where
 
 CURSOR_KIND = "memories"
@@ -129,12 +130,11 @@ def list_items(conn: sqlite3.Connection, *, status: str | None, kind: str | None
 
 def same_recipe_results(conn: sqlite3.Connection, recipe: dict[str, Any],
                         other_than_run: str) -> list[MemoryItem]:
-    """Active lab results of other runs that made the same recipe (metals, ratio, structure)."""
-    def key(r: dict[str, Any] | None) -> tuple | None:
-        if not r:
-            return None
-        return (frozenset((str(r.get("M1")), str(r.get("M2")))), str(r.get("atomic_ratio")),
-                r.get("modifier_smiles") or str(r.get("modifier")).lower())
+    """Active lab results of other runs that made the same recipe, by the recipe key of SPEC 14
+    (``Mo:Cu 3:1`` is ``Cu:Mo 1:3``; ``Mo:Cu 1:3`` is another composition; names never compared)."""
+    def key(r: dict[str, Any] | None) -> str | None:
+        found = key_or_none(r)
+        return str(found) if found else None
     wanted = key(recipe)
     rows = conn.execute(f"{_SELECT} WHERE m.kind = 'lab_result' AND m.status = 'active'"
                         " AND m.source_run_id != ?", (other_than_run,)).fetchall()

@@ -220,3 +220,16 @@ def test_the_same_recipe_made_again_supports_or_contradicts_the_earlier_result(c
     work_learn_jobs(conn, the_learner)
     [earlier] = [i for i in active(conn) if i.source_run_id == first]
     assert (earlier.support_run_ids, earlier.contra_run_ids) == ([agreeing], [disagreeing])
+
+
+def test_the_same_recipe_is_matched_by_its_key_not_by_metals_and_a_ratio_string(conn, fake_llm):
+    """Issue 30 item 3: Cu:Mo 1:3 and Mo:Cu 1:3 are different compositions; Mo:Cu 3:1 and 2:6 are the same."""
+    the_learner = learner(fake_llm)
+    first = normal_run_with_feedback(conn, {**CU_MO, "atomic_ratio": "1:3"}, 9, {"C2H4": 1})
+    work_learn_jobs(conn, the_learner)
+    same = [normal_run_with_feedback(conn, {**CU_MO, "M1": "Mo", "M2": "Cu", "atomic_ratio": ratio}, 8,
+                                     {"C2H4": 1}) for ratio in ("3:1", "6:2")]
+    other = normal_run_with_feedback(conn, {**CU_MO, "M1": "Mo", "M2": "Cu", "atomic_ratio": "1:3"}, 8, {"C2H4": 1})
+    work_learn_jobs(conn, the_learner)
+    [earlier] = [i for i in active(conn) if i.source_run_id == first]
+    assert sorted(earlier.support_run_ids) == sorted(same) and other not in earlier.support_run_ids
