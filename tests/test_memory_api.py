@@ -114,6 +114,8 @@ def test_unknown_ids_are_404(client, path):
     ({"title": "x"}, "content"),
     ({"title": " ", "content": "x"}, "title"),
     ({"title": "x", "content": "as [C3] showed"}, "content"),
+    ({"title": "x", "content": "as [C3, C7] showed"}, "content"),
+    ({"title": "see [M1]", "content": "y"}, "title"),
     ({"title": "x", "content": "y", "role": "chemist"}, "role"),
     ({"title": "x", "content": "y", "kind": "lesson"}, "kind"),
     ({"title": "x" * 201, "content": "y"}, "title"),
@@ -121,6 +123,12 @@ def test_unknown_ids_are_404(client, path):
 def test_bad_notes_are_422_naming_the_field(client, body, field):
     reply = client.post(f"{API}/memories", json=body)
     assert reply.status_code == 422 and field in reply.get_json()["error"]["details"]["fields"]
+
+
+def test_a_formula_in_brackets_is_not_an_alias(client):
+    """Issue 30 item 4: [C2H4] is ethylene, not a citation; a note may say it."""
+    reply = client.post(f"{API}/memories", json={"title": "[C2H4] rose", "content": "[C2H4] rose on [Cu2Mo2]"})
+    assert reply.status_code == 201, reply.get_json()
 
 
 def test_searches_are_bounded_and_need_an_embedding_endpoint(client, make_app):

@@ -233,3 +233,12 @@ def test_the_same_recipe_is_matched_by_its_key_not_by_metals_and_a_ratio_string(
     work_learn_jobs(conn, the_learner)
     [earlier] = [i for i in active(conn) if i.source_run_id == first]
     assert sorted(earlier.support_run_ids) == sorted(same) and other not in earlier.support_run_ids
+
+
+def test_an_alias_typed_in_feedback_never_becomes_a_later_runs_citation(conn, fake_llm):
+    """Issue 30 item 4: [C3] in the chemist's pros would mean another run's chunk in later prompts."""
+    run_id = normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1}, pros="as [C3] and [C4, C5] said; [C2H4] up")
+    work_learn_jobs(conn, learner(fake_llm))
+    [lab] = [i for i in active(conn) if i.source_run_id == run_id and i.kind == "lab_result"]
+    assert "[C3]" not in lab.content and "[C4, C5]" not in lab.content
+    assert "(C3 of its own run)" in lab.content and "[C2H4] up" in lab.content

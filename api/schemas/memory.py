@@ -1,25 +1,21 @@
 """Lab memory: items, their provenance, learn jobs, deltas and rollbacks (SPEC section 12)."""
 from __future__ import annotations
 
-import re
-
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from api.schemas.common import (STATUS_VALUES, PageArgsSchema, StrictSchema, bounded_text, list_schema,
                                 no_control_characters, not_blank)
+from core.aliases import has_run_local_alias
 
 KINDS = ("lab_result", "lesson", "note")
 ROLES = ("global", "orchestrator", "tio2_expert", "mof_expert")
 POLARITIES = ("prefer", "avoid", "neutral")
 MAX_TITLE, MAX_CONTENT, MAX_QUERY = 200, 4000, 500
 MAX_SEARCH_LIMIT = 50
-_RUN_LOCAL_ALIAS = re.compile(r"[\[［【]\s*[CcMm]\d")
-
-
 def _no_run_local_alias(value: str) -> bool:
-    """[C3] or [M1] means something only inside the run that minted it."""
-    if _RUN_LOCAL_ALIAS.search(value):
+    """[C3] or [M1] means something only inside the run that minted it ([C2H4], a formula, is fine)."""
+    if has_run_local_alias(value):
         raise ma.ValidationError("must not contain run-local citation aliases such as [C3] or "
                                  "[M1]; say what the evidence showed instead")
     return True

@@ -29,6 +29,7 @@ import sqlite3
 import time
 from typing import Any, Callable
 
+from core.aliases import neutralise_aliases
 from core.embedding import Embedder
 from core.errors import LeaseLost, RunFailure, ServiceError
 from core.metrics import count_learn_job
@@ -79,8 +80,8 @@ def lab_result(run_id: str, recipes: list[dict[str, Any]], feedback: Feedback,
     if recipe and recipe.get("modifier_smiles"):
         lines.append(f"Modifier SMILES {recipe['modifier_smiles']}.")
     for label, text in (("Pros", feedback.pros), ("Cons", feedback.cons), ("Other", feedback.other)):
-        if text.strip():
-            lines.append(f"{label}: {snippet(text, NOTE_CHARS)}")
+        if text.strip():  # a [C3] typed by the chemist must not become a later run's citation
+            lines.append(f"{label}: {snippet(neutralise_aliases(text), NOTE_CHARS)}")
     structured = None
     if recipe:
         structured = {"rank": rank, "M1": recipe.get("M1"), "M2": recipe.get("M2"),
