@@ -12,7 +12,7 @@ from flask import current_app
 from api.config import ApiSettings
 from api.event_stream import CommitWatcher, RunFeeds, StreamSlots
 from core.planner.lab import ModelCache
-from core.settings import RunSettings, WorkerSettings
+from core.settings import PlannerSettings, RunSettings, WorkerSettings, load_planner_settings
 from store.db import Database
 from store.memory_search import MemoryIndex
 
@@ -34,6 +34,7 @@ class Services:
     memory_index: MemoryIndex = field(default_factory=MemoryIndex)  # for GET /memories?q=
     models: ModelCache = field(default_factory=ModelCache)  # the planner's fitted models, by model_id
     lab_models: dict = field(default_factory=dict)  # the lab model of the newest results marker
+    planner: PlannerSettings = field(default_factory=load_planner_settings)  # read once per process
 
 
 def services() -> Services:

@@ -77,10 +77,8 @@ def _rows(run: feedback.ExportedRun) -> Iterator[dict[str, Any]]:
                "feedback_score": run.score if made is not False else None}
 
 
-def _csv(c, batch_id: str | None, bom: bool) -> Iterator[str]:
-    products = feedback.export_products(c)
-    if bom:
-        yield "\ufeff"
+def csv_line_writer():
+    """``line(values) -> str``: one CSV line at a time from one reused buffer (a streamed export)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -89,6 +87,14 @@ def _csv(c, batch_id: str | None, bom: bool) -> Iterator[str]:
         buffer.truncate()
         writer.writerow(values)
         return buffer.getvalue()
+    return line
+
+
+def _csv(c, batch_id: str | None, bom: bool) -> Iterator[str]:
+    products = feedback.export_products(c)
+    if bom:
+        yield "\ufeff"
+    line = csv_line_writer()
     yield line([*COLUMNS, *(f"fraction_{name}" for _, name in products)])
     for run in feedback.export_rows(c, batch_id):
         for row in _rows(run):
@@ -155,14 +161,7 @@ def _experiments_csv(c, bom: bool) -> Iterator[str]:
     products = experiments.export_products(c)
     if bom:
         yield "\ufeff"
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(values) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(values)
-        return buffer.getvalue()
+    line = csv_line_writer()
     yield line([*EXPERIMENT_COLUMNS, *(f"product:{name}" for _, name in products),
                 *(f"fraction:{name}" for _, name in products)])
     for e in experiments.export_pages(c):

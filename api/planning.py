@@ -15,7 +15,6 @@ from core.planner.candidates import composed, from_outputs
 from core.planner.lab import LabModel, lab_model, prediction_dicts
 from core.planner.planning import make_plan
 from core.recipe_key import RecipeKey
-from core.settings import load_planner_settings
 from store import experiments, runs
 from store.products import products_by_name
 
@@ -23,7 +22,8 @@ MAX_RUNS = 50
 
 
 def planner_settings():
-    return load_planner_settings()
+    """C2XC_PLAN_* as this process read them at start (core.settings, read once)."""
+    return services().planner
 
 
 def checked_objective(conn, objective: str | None) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from client import render
 from client.export_command import stream_to
+from client.groups import command_group
 from client.http import EXIT_OK, Api, UsageError
 
 STATUSES = ("planned", "in_lab", "measured", "failed")
@@ -127,14 +128,8 @@ def _export(api: Api, args: argparse.Namespace) -> int:
 
 def add_commands(commands, common: argparse.ArgumentParser) -> None:
     """``commands``: the top-level subparsers; ``common``: the options every verb takes."""
-    group = commands.add_parser("experiments", help="the lab's experiments: list, add, set, import, export",
-                                description="Recipes the lab plans, makes and measures.")
-    verbs = group.add_subparsers(dest="experiments_command", required=True, metavar="VERB")
-
-    def verb(name, function, help_text):
-        sub = verbs.add_parser(name, parents=[common], help=help_text, description=help_text)
-        sub.set_defaults(function=function)
-        return sub
+    verb = command_group(commands, "experiments", "the lab's experiments: list, add, set, import, export",
+                         "Recipes the lab plans, makes and measures.", "experiments_command", common)
 
     listed = verb("list", _list, "experiments, newest first")
     listed.add_argument("--status", choices=STATUSES)

@@ -12,6 +12,7 @@ import argparse
 from typing import Callable
 
 from client import render
+from client.groups import command_group
 from client.http import EXIT_OK, Api
 
 KINDS = ("lab_result", "lesson", "note")
@@ -83,16 +84,10 @@ def _rollback(api: Api, args: argparse.Namespace) -> int:
 
 def add_commands(commands, command: Callable) -> None:
     """``commands``: the top-level subparsers; ``command(name, function, help)`` adds one."""
-    memory = commands.add_parser("memory", help="the lab memory: list, search, show",
-                                 description="The lab memory the agent is shown.")
-    verbs = memory.add_subparsers(dest="memory_command", required=True, metavar="VERB")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="machine-readable output")
-
-    def verb(name, function, help_text):
-        sub = verbs.add_parser(name, parents=[common], help=help_text, description=help_text)
-        sub.set_defaults(function=function)
-        return sub
+    verb = command_group(commands, "memory", "the lab memory: list, search, show",
+                         "The lab memory the agent is shown.", "memory_command", common)
 
     listed = verb("list", _list, "memories, newest first")
     listed.add_argument("--status", choices=["active", "archived"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from client import render
+from client.groups import command_group
 from client.http import EXIT_OK, Api, UsageError
 
 GOALS = ("balanced", "best", "learn")
@@ -75,14 +76,8 @@ def _accept(api: Api, args: argparse.Namespace) -> int:
 
 
 def add_commands(commands, common: argparse.ArgumentParser) -> None:
-    group = commands.add_parser("plan", help="which recipes to make next: make, show, accept",
-                                description="Plans: the next experiments, ranked by the lab's own results.")
-    verbs = group.add_subparsers(dest="plan_command", required=True, metavar="VERB")
-
-    def verb(name, function, help_text):
-        sub = verbs.add_parser(name, parents=[common], help=help_text, description=help_text)
-        sub.set_defaults(function=function)
-        return sub
+    verb = command_group(commands, "plan", "which recipes to make next: make, show, accept",
+                         "Plans: the next experiments, ranked by the lab's own results.", "plan_command", common)
 
     make = verb("make", _make, "rank recipes and pick the next experiments")
     make.add_argument("--batch", help="rank this batch's recipes")

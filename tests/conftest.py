@@ -81,6 +81,21 @@ def make_app(tmp_path, monkeypatch, backend):
         yield build
 
 
+@pytest.fixture
+def client(make_app):
+    """A test client of an in-process app on this module's backend."""
+    return make_app().test_client()
+
+
+@pytest.fixture
+def app_db(client):
+    """The test's own connection to that app's database."""
+    from tests.backends import app_connection
+
+    with app_connection(client.application) as conn:
+        yield conn
+
+
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, backend):
     """gunicorn + one worker, real processes on 127.0.0.1, shared by a test module."""

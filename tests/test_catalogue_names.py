@@ -35,11 +35,6 @@ def test_the_display_name_keeps_what_was_written_without_the_invisible_parts():
     assert display_name("Äthylen") == "Äthylen"
 
 
-@pytest.fixture
-def client(make_app):
-    return make_app().test_client()
-
-
 def test_a_no_break_space_variant_is_409_not_500(client):
     first = client.post(f"{API}/products", json={"name": "C2H4"})
     assert first.status_code == 201

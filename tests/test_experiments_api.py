@@ -7,29 +7,13 @@ import io
 import pytest
 import requests
 
-from tests.backends import app_connection
+from tests.http_helpers import ok
 from tests.memory_helpers import CU_MO
 from tests.store_helpers import completed_runs
 
 API = "/api/v1"
 BENZOIC = {"M1": "Mo", "M2": "Cu", "atomic_ratio": "3:1", "modifier": "benzoic acid",
            "modifier_smiles": "c1ccccc1C(O)=O"}
-
-
-@pytest.fixture
-def client(make_app):
-    return make_app().test_client()
-
-
-@pytest.fixture
-def app_db(client):
-    with app_connection(client.application) as conn:
-        yield conn
-
-
-def ok(reply, status=200):
-    assert reply.status_code == status, reply.get_json()
-    return reply.get_json()
 
 
 def error_of(reply, status):

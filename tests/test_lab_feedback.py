@@ -5,24 +5,12 @@ import psycopg
 import pytest
 
 from store.db import INTEGRITY_ERRORS
-from tests.backends import app_connection
 from tests.store_helpers import completed_runs, queue_batch
 
 # what the database says to a writer that breaks a rule (PostgreSQL: 1e999 is not even a number)
 REFUSED = (*INTEGRITY_ERRORS, psycopg.DataError)
 
 API = "/api/v1"
-
-
-@pytest.fixture
-def client(make_app):
-    return make_app().test_client()
-
-
-@pytest.fixture
-def app_db(client):
-    with app_connection(client.application) as conn:
-        yield conn
 
 
 def product(client, name, **body):

@@ -7,27 +7,11 @@ import pytest
 
 from bench.oracles import SyntheticOracle
 from store.db import write_transaction
-from tests.backends import app_connection
+from tests.http_helpers import ok
 from tests.store_helpers import completed_runs
 
 API = "/api/v1"
 ORACLE = SyntheticOracle(5)
-
-
-@pytest.fixture
-def client(make_app):
-    return make_app().test_client()
-
-
-@pytest.fixture
-def app_db(client):
-    with app_connection(client.application) as conn:
-        yield conn
-
-
-def ok(reply, status=200):
-    assert reply.status_code == status, reply.get_data(as_text=True)[:600]
-    return reply.get_json()
 
 
 def _recipe(option, rank=1):

@@ -2,7 +2,6 @@
 import re
 from pathlib import Path
 
-import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
@@ -10,11 +9,6 @@ from api.web.strings import script_strings
 
 WEB = Path(__file__).resolve().parents[1] / "api" / "web"
 CATALOGUE = WEB / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
-
-
-@pytest.fixture
-def client(make_app):
-    return make_app().test_client()
 
 
 def test_every_page_exists_and_carries_a_strict_content_security_policy(client):

@@ -37,6 +37,7 @@ class NormalRunExecutor:
         self.pool = pool or KnowledgeBasePool()
         self.memory_index = MemoryIndex()
         self.models = ModelCache(size=2)  # the planner's model behind each run's landscape and predict
+        self.planner = load_planner_settings()
 
     def __call__(self, ctx: RunContext) -> RunOutput:
         settings = apply_overrides(ctx.settings,
@@ -51,7 +52,7 @@ class NormalRunExecutor:
                               top_k=settings.memory.top_k, search_max_k=settings.memory.search_max_k,
                               enabled=memory_enabled(ctx.run.config_snapshot))
         agent = RecipeAgent(ctx, LlmClient(settings), ToolBox(ctx, kbs, RunNote()), settings.bounds,
-                            memory=memory, landscape=Landscape(ctx, load_planner_settings(), self.models))
+                            memory=memory, landscape=Landscape(ctx, self.planner, self.models))
         try:
             return agent.run()
         finally:
