@@ -78,7 +78,7 @@ function renderPresets() {
   for (const preset of presets) {
     const archive = preset.status === "active" ? "archived" : "active";
     list.append(h("li", { class: "card preset", dataset: { presetId: preset.preset_id } },
-      h("div", { class: "batch-head" }, h("strong", { text: preset.name }), statusBadge(preset.status),
+      h("div", { class: "batch-head" }, h("strong", {}, ...chemNodes(preset.name)), statusBadge(preset.status),
         h("button", { type: "button", class: "ghost small", text: t("catalogue.edit"),
                       onclick: () => openEditor(preset) }),
         h("button", { type: "button", class: "ghost small",
