@@ -122,3 +122,34 @@ def test_overall_notes_citations_are_checked_and_mapped_too():
     answer = copy.deepcopy(GOOD)
     answer["overall_notes"] = "Ranked by [C2] and 【C5】."
     assert any("overall_notes: [C5] was never retrieved" in e for e in _check(answer=answer).errors)
+
+
+def test_a_metal_written_as_a_memory_alias_is_told_what_m_aliases_mean():
+    """Issue 30 item 8: [M1] is a memory alias; a rationale writing the first metal as [M1] gets a
+    repair that says so (and names the memories shown), not a bare 'never shown' loop."""
+    from worker.agent.prompts import expert_repair_prompt, repair_prompt
+    errors = _check(_set(rationale="[M1] and [M2] favour C-C coupling [C1].")).errors
+    assert any("[M1] was never shown to you" in e and "not a metal" in e and "element symbol" in e
+               for e in errors)
+    for render in (repair_prompt, expert_repair_prompt):
+        text = render(errors, ["C1", "C2"], ["M1"])
+        assert "Chunks retrieved in this run: [C1], [C2]" in text
+        assert "Lab memories shown to you in this run: [M1]" in text and "never [M1]" in text
+
+
+@pytest.mark.parametrize("role", ["orchestrator", "tio2_expert", "mof_expert"])
+def test_the_prompts_never_invite_writing_a_metal_as_m1(role):
+    from core.prompts import template
+    from worker.agent.prompts import role_prompt
+    text = role_prompt(role, **_prompt_values(role))
+    assert "M1M2" not in text and "metals M1 and M2" not in text and "metals, M1 and M2" not in text
+    assert "never as [M1], which is a lab-memory alias" in text
+    assert "never a metal" in template("memory_block")
+
+
+def _prompt_values(role: str) -> dict:
+    """Whatever placeholders the role's template has, filled with their own names."""
+    import string
+
+    from core.prompts import template
+    return {name: name for _, name, _, _ in string.Formatter().parse(template(role)) if name and name != "domain"}

@@ -33,6 +33,14 @@ class CheckedAnswer:
     errors: list[str] = field(default_factory=list)
 
 
+def never_seen(alias: str) -> str:
+    """Why a cited alias is refused; an [M#] never shown is most likely a metal written as M1/M2."""
+    if alias.startswith("M"):
+        return (f"[{alias}] was never shown to you in this run: [M#] names a line of your lab-memory "
+                "block, not a metal; write a metal by its element symbol (e.g. Cu)")
+    return f"[{alias}] was never retrieved in this run"
+
+
 class _Check:
     """One answer being checked: collects errors and the aliases it cites."""
 
@@ -50,8 +58,7 @@ class _Check:
         self.errors += read.problems
         for alias in read.aliases:
             if alias not in self.known:
-                seen = "shown to you" if alias.startswith("M") else "retrieved"
-                self.errors.append(f"{where}: [{alias}] was never {seen} in this run")
+                self.errors.append(f"{where}: {never_seen(alias)}")
             elif alias not in self.cited:
                 self.cited.append(alias)
         return read

@@ -32,6 +32,7 @@ from worker.agent.planning import parse_plan, plan_tool
 from worker.agent.prompts import expert_repair_prompt, repair_prompt, role_prompt
 from worker.agent.tools import ALL_TOOL_DEFINITIONS, KB_TOOLS, ToolBox, openai_tools
 from worker.citations import read_citations
+from worker.recipe_validation import never_seen
 from worker.llm.client import LlmClient, ToolCall, parse_arguments
 from worker.agent.landscape import PREDICT_TOOL, Landscape
 from worker.memory.recall import MEMORY_REF_PREFIX, MEMORY_SEARCH_TOOL, MemoryRecall
@@ -204,7 +205,7 @@ class RecipeAgent:
                 node.repairs += 1
                 self.ctx.emit(node.event("repair", task="its conclusion failed the check",
                                          result=problems, attempt=node.repairs))
-                context.add_user(repair_text(problems, self.tools.aliases))
+                context.add_user(repair_text(problems, self.tools.aliases, self.memory.aliases))
                 continue
             self.ctx.emit(node.event("up", result=text, think=node.think, plan=node.remaining(),
                                      plan_revision=node.plan_revision))
@@ -307,8 +308,7 @@ class RecipeAgent:
         read = read_citations(text, "conclusion")
         known = self._known_refs()
         problems = list(read.problems)
-        problems += [f"[{alias}] was never retrieved in this run" for alias in read.aliases
-                     if alias not in known]
+        problems += [never_seen(alias) for alias in read.aliases if alias not in known]
         if not any(alias in known for alias in read.aliases):
             problems.append("the conclusion cites no retrieved evidence; cite the chunks it "
                             "rests on, e.g. [C3]")

@@ -17,12 +17,18 @@ def role_prompt(role: str, **values) -> str:
     return template(role).format(domain=domain, **values)
 
 
-def expert_repair_prompt(errors: list[str], aliases: list[str]) -> str:
-    return template("expert_repair").format(errors="\n".join(f"- {e}" for e in errors),
-                                            aliases=", ".join(f"[{a}]" for a in aliases) or "none")
+def _repair(name: str, errors: list[str], chunks: list[str], memories: list[str]) -> str:
+    """A repair names both kinds of alias the run may cite, so a model that wrote a metal as
+    [M1] learns what [M#] means instead of trying the same bracket again."""
+    def listed(aliases: list[str]) -> str:
+        return ", ".join(f"[{a}]" for a in aliases) or "none"
+    return template(name).format(errors="\n".join(f"- {e}" for e in errors), chunks=listed(chunks),
+                                 memories=listed(memories))
 
 
-def repair_prompt(errors: list[str], aliases: list[str]) -> str:
+def expert_repair_prompt(errors: list[str], chunks: list[str], memories: list[str]) -> str:
+    return _repair("expert_repair", errors, chunks, memories)
 
-    return template("repair").format(errors="\n".join(f"- {e}" for e in errors),
-                                     aliases=", ".join(f"[{a}]" for a in aliases) or "none")
+
+def repair_prompt(errors: list[str], chunks: list[str], memories: list[str]) -> str:
+    return _repair("repair", errors, chunks, memories)
