@@ -16,7 +16,7 @@ from api.context import conn
 from api.schemas.memory import (DeltaDetailSchema, DeltaListArgsSchema, DeltaListSchema,
                                 LearnJobSchema, RollbackResultSchema, RunMemorySchema)
 from api.serializers import page_dict
-from store import learn_jobs, memory_changes, memory_deltas, memory_exposures, runs
+from store import learn_jobs, learn_requests, memory_changes, memory_deltas, memory_exposures, runs
 from store.batches import get_batch
 
 blp = Blueprint("learning", __name__, description="Learning from lab feedback: jobs, deltas, rollback")
@@ -25,6 +25,11 @@ blp = Blueprint("learning", __name__, description="Learning from lab feedback: j
 def job_dict(job: learn_jobs.LearnJob) -> dict[str, Any]:
     error = {"code": job.error_code, "message": job.error_message} if job.error_code else None
     return {**vars(job), "error": error}
+
+
+def queued_answer(job: learn_jobs.LearnJob) -> tuple[dict[str, Any], int]:
+    """202 for a job that will learn; 200 with the job that already learned this input."""
+    return job_dict(job), 202 if job.status in (learn_jobs.QUEUED, learn_jobs.RUNNING) else 200
 
 
 @blp.route("/runs/<string:run_id>/memory")
@@ -50,11 +55,28 @@ class RunMemory(MethodView):
 class RunLearn(MethodView):
     @blp.response(202, LearnJobSchema)
     @blp.alt_response(404, description="no such run")
+    @blp.alt_response(200, schema=LearnJobSchema, description="this version is learned already: the job "
+                      "that learned it (nothing is queued)")
     @blp.alt_response(409, description="the run has no feedback, or is a dry run (never learned from)")
     def post(self, run_id):
         """Queue learning from the run's current feedback again (e.g. after a failed job or a
-        rollback); the worker undoes the run's previous learning and applies the new one."""
-        return job_dict(learn_jobs.request_learning(conn(), run_id, time.time()))
+        rollback); the worker undoes its previous learning and applies the new one. A version
+        already learned is not learned twice: the answer is the job that learned it."""
+        return queued_answer(learn_requests.request_run_learning(conn(), run_id, time.time()))
+
+
+@blp.route("/experiments/<string:experiment_id>/learn")
+class ExperimentLearn(MethodView):
+    @blp.response(202, LearnJobSchema)
+    @blp.alt_response(404, description="no such experiment")
+    @blp.alt_response(200, schema=LearnJobSchema, description="this result is learned already: the job "
+                      "that learned it (nothing is queued)")
+    @blp.alt_response(409, description="not measured or failed, archived, or a dry run's result")
+    def post(self, experiment_id):
+        """Queue learning from a measured or failed experiment again (e.g. after a failed job or
+        a rollback). What is already learned is not learned twice: the answer is its job."""
+        return queued_answer(learn_requests.request_experiment_learning(conn(), experiment_id,
+                                                                        time.time()))
 
 
 @blp.route("/memory/deltas")
@@ -62,10 +84,12 @@ class Deltas(MethodView):
     @blp.arguments(DeltaListArgsSchema, location="query")
     @blp.response(200, DeltaListSchema)
     def get(self, args):
-        """Every change to the memory, newest first; filters `run_id`, `memory_id`, `status`."""
+        """Every change to the memory, newest first; filters `run_id`, `experiment_id`,
+        `memory_id`, `status`."""
         items, next_cursor, has_more = memory_deltas.list_deltas(
             conn(), run_id=args.get("run_id"), status=args.get("status"),
-            memory_id=args.get("memory_id"), limit=args["limit"], cursor=args.get("cursor"))
+            memory_id=args.get("memory_id"), limit=args["limit"], cursor=args.get("cursor"),
+            experiment_id=args.get("experiment_id"))
         return page_dict(items, next_cursor, has_more)
 
 

@@ -58,6 +58,7 @@ def provenance(item: MemoryItem) -> dict[str, Any]:
     deltas, _, _ = memory_deltas.list_deltas(conn(), run_id=None, status=None,
                                              memory_id=item.memory_id, limit=50, cursor=None)
     return {"source_run_id": item.source_run_id, "feedback_version": item.feedback_version,
+            "source_experiment_id": item.source_experiment_id,
             "deltas": [{"delta_id": d.delta_id, "source": d.source, "status": d.status,
                         "summary": d.summary, "created_at": d.created_at} for d in deltas],
             "exposed_to_runs": memory_exposures.runs_exposed_to(conn(), item.memory_id),

@@ -66,8 +66,13 @@ def _show(api: Api, args: argparse.Namespace) -> int:
 
 def _learn(api: Api, args: argparse.Namespace) -> int:
     job = api.post(f"/runs/{args.run}/learn")
-    render.as_json(job) if args.json else render.out.print(
-        f"{job['job_id']} queued (feedback v{job['feedback_version']} of {job['run_id']})")
+    if args.json:
+        render.as_json(job)
+    elif job["status"] in ("queued", "running"):
+        render.out.print(f"{job['job_id']} {job['status']} (feedback v{job['feedback_version']} of {job['run_id']})")
+    else:  # this version is learned already: nothing was queued
+        render.out.print(f"feedback v{job['feedback_version']} of {job['run_id']} is learned already "
+                         f"({job['job_id']}, delta {job['delta_id']}); roll that back to learn it again")
     return EXIT_OK
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from core.fractions import fractions, value_sum
-from store import dialect
+from store import dialect, learn_jobs
 from store import status as st
 from store.cursor import decode_cursor, page, where
 from store.db import write_transaction
@@ -159,9 +159,12 @@ def insert_experiment(conn: sqlite3.Connection, new: NewExperiment, now: float,
          all_zero, new.conditions, new.notes, new.plan_id, now, now, measured_at, 1, SCHEMA_VERSION,
          json.dumps(new.extra))).fetchone()[0]
     _write_products(conn, seq, new.products, parts)
-    if not read_back:
+    if not read_back and new.status not in FINISHED:
         return None
-    return _records(conn, [conn.execute("SELECT * FROM experiments WHERE seq = ?", (seq,)).fetchone()])[0]
+    stored = _records(conn, [conn.execute("SELECT * FROM experiments WHERE seq = ?", (seq,)).fetchone()])[0]
+    if new.status in FINISHED:  # a result: memory learns it (SPEC 14), in the worker
+        learn_jobs.queue_in_transaction(conn, stored, "experiment", now)
+    return stored if read_back else None
 
 
 def create_experiment(conn: sqlite3.Connection, new: NewExperiment, now: float) -> Experiment:
@@ -227,11 +230,14 @@ def update_experiment(conn: sqlite3.Connection, experiment_id: str, *, if_versio
              changes.get("conditions", current.conditions), changes.get("notes", current.notes),
              int(changes.get("archived", current.archived)), json.dumps(changes.get("extra", current.extra)),
              measured_at, now, row["seq"]))
-        return get_experiment(conn, experiment_id)
+        updated = get_experiment(conn, experiment_id)
+        # a new or changed result is learned; an archived one withdrawn; nothing else is queued
+        learn_jobs.queue_in_transaction(conn, updated, "experiment", now)
+        return updated
 
 
 def write_feedback_experiment(conn: sqlite3.Connection, run_id: str, *, recipe: dict | None,
-                              rank: int | None, score: float, now: float, feedback_version: int) -> None:
+                              rank: int | None, score: float, now: float, feedback_version: int) -> Experiment:
     """The measured experiment a run's feedback is (caller: ``put_feedback``, in its transaction).
 
     Created on the first save and rewritten on each: recipe (unknown without
@@ -261,6 +267,7 @@ def write_feedback_experiment(conn: sqlite3.Connection, run_id: str, *, recipe: 
     conn.execute("UPDATE experiments SET value_sum = (SELECT value_sum FROM run_feedback WHERE run_id = ?),"
                  " fractions_all_zero = (SELECT fractions_all_zero FROM run_feedback WHERE run_id = ?)"
                  " WHERE seq = ?", (run_id, run_id, seq))
+    return _records(conn, [conn.execute("SELECT * FROM experiments WHERE seq = ?", (seq,)).fetchone()])[0]
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ def put_feedback(conn: sqlite3.Connection, run_id: str, *, score: float, pros: s
     with write_transaction(conn):
         dialect.lock(conn, "lock_run", run_id)  # concurrent saves replace one after the other
         now = clock()
-        status, recipes, dry_run = _run_state(conn, run_id)
+        status, recipes, _dry_run = _run_state(conn, run_id)
         recipe_count = len(recipes)
         if status != st.COMPLETED:
             raise Conflict(f"feedback is for a completed run; run {run_id} is {status}",
@@ -93,11 +93,11 @@ def put_feedback(conn: sqlite3.Connection, run_id: str, *, score: float, pros: s
             " VALUES (?, ?, ?, ?, ?)",
             [(run_id, i, product_id, value, part)
              for i, ((product_id, value), part) in enumerate(zip(products, parts))])
-        experiments.write_feedback_experiment(
+        experiment = experiments.write_feedback_experiment(
             conn, run_id, recipe=recipes[recipe_index - 1] if recipe_index else None, rank=recipe_index,
             score=score, now=now, feedback_version=version)
-        if not dry_run:
-            learn_jobs.queue_in_transaction(conn, run_id, version, "feedback", now)
+        # a dry run's feedback is never learned; a save that changes nothing learns nothing
+        learn_jobs.queue_in_transaction(conn, experiment, "feedback", now)
         return get_feedback(conn, run_id)
 
 

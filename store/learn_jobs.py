@@ -13,16 +13,18 @@ A newer save of the same feedback supersedes jobs still queued for it.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from core.errors import Conflict, LeaseLost, NotFound
+from core.errors import LeaseLost, NotFound
 from store import dialect
 from store import status as st
 from store.db import write_transaction
+from store.experiment_rows import FINISHED, Experiment
 from store.ids import new_id
 from store.wakeups import announce_work
 
@@ -34,8 +36,10 @@ MAX_ATTEMPTS = 3
 @dataclass(frozen=True)
 class LearnJob:
     job_id: str
-    run_id: str
-    feedback_version: int
+    experiment_id: str | None
+    run_id: str | None
+    feedback_version: int | None
+    input_hash: str | None
     reason: str
     status: str
     attempts: int
@@ -51,45 +55,92 @@ class LearnJob:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> LearnJob:
         return cls(**{k: row[k] for k in (
-            "job_id", "run_id", "feedback_version", "reason", "status", "attempts", "worker_id",
-            "created_at", "started_at", "finished_at", "error_code", "error_message", "delta_id")},
-            notes=json.loads(row["notes_json"]))
+            "job_id", "experiment_id", "run_id", "feedback_version", "input_hash", "reason", "status",
+            "attempts", "worker_id", "created_at", "started_at", "finished_at", "error_code",
+            "error_message", "delta_id")}, notes=json.loads(row["notes_json"]))
 
 
-def queue_in_transaction(conn: sqlite3.Connection, run_id: str, feedback_version: int,
-                         reason: str, now: float) -> LearnJob:
-    """Queue a job (caller holds the write transaction); older queued jobs of the run give way."""
-    conn.execute("UPDATE learn_jobs SET status = ?, finished_at = ? WHERE run_id = ? AND status = ?",
-                 (SUPERSEDED, now, run_id, QUEUED))
+@dataclass(frozen=True)
+class LearnInput:
+    """Everything a learn job reads about its experiment, and its fingerprint.
+
+    Two saves with the same fingerprint teach the same thing, so the second
+    learns nothing (SPEC 12: one learn per feedback version, and a re-save
+    that changes nothing is not a new version of what was measured).
+    """
+
+    experiment: Experiment
+    run_id: str | None          # the run it came from (its feedback, or the recipe's source)
+    dry_run: bool
+    feedback: dict[str, Any] | None  # pros, cons, other, version: when the experiment is a feedback
+
+    @property
+    def learnable(self) -> bool:
+        """Measured or failed and not archived: a lab result. Otherwise learning only withdraws."""
+        return self.experiment.status in FINISHED and not self.experiment.archived and not self.dry_run
+
+    @property
+    def fingerprint(self) -> str:
+        e = self.experiment
+        what = {"learnable": self.learnable, "status": e.status, "recipe": e.recipe,
+                "products": [(p.product_id, p.value) for p in e.products], "score": e.score,
+                "conditions": e.conditions, "notes": e.notes, "run_id": self.run_id,
+                "feedback": {k: self.feedback[k] for k in ("pros", "cons", "other")}
+                if self.feedback else None}
+        return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def learn_input(conn: sqlite3.Connection, experiment: Experiment) -> LearnInput:
+    run_id = experiment.feedback_run_id or (experiment.source or {}).get("run_id")
+    dry = False
+    if run_id is not None:
+        row = conn.execute("SELECT b.dry_run FROM runs r JOIN batches b ON b.batch_id = r.batch_id"
+                           " WHERE r.run_id = ?", (run_id,)).fetchone()
+        dry = bool(row and row["dry_run"])
+    feedback = None
+    if experiment.feedback_run_id:
+        row = conn.execute("SELECT pros, cons, other, version FROM run_feedback WHERE run_id = ?",
+                           (experiment.feedback_run_id,)).fetchone()
+        feedback = dict(row) if row else None
+    return LearnInput(experiment, run_id, dry, feedback)
+
+
+def queue_in_transaction(conn: sqlite3.Connection, experiment: Experiment, reason: str,
+                         now: float) -> LearnJob | None:
+    """Queue learning from the experiment as it is now (caller holds the write transaction).
+
+    Nothing is queued for a dry run's result, for an experiment with no result and nothing
+    learned to withdraw, or when what it would learn is what was learned already or is being
+    learned (that job is returned). Older queued jobs of the experiment give way.
+    """
+    found = learn_input(conn, experiment)
+    if found.dry_run:
+        return None
+    fingerprint = found.fingerprint
+    learned = conn.execute(
+        "SELECT j.* FROM memory_deltas d JOIN learn_jobs j ON j.job_id = d.job_id WHERE"
+        " d.experiment_id = ? AND d.source = 'learn' AND d.status = 'applied'",
+        (experiment.experiment_id,)).fetchone()
+    if learned is None and not found.learnable:
+        return None
+    pending = conn.execute("SELECT * FROM learn_jobs WHERE experiment_id = ? AND status IN (?, ?)"
+                           " AND input_hash = ? ORDER BY seq DESC LIMIT 1",
+                           (experiment.experiment_id, QUEUED, RUNNING, fingerprint)).fetchone()
+    same = pending if pending is not None else \
+        (learned if learned is not None and learned["input_hash"] == fingerprint else None)
+    conn.execute("UPDATE learn_jobs SET status = ?, finished_at = ? WHERE experiment_id = ?"
+                 " AND status = ? AND job_id != ?",
+                 (SUPERSEDED, now, experiment.experiment_id, QUEUED, same["job_id"] if same else ""))
+    if same is not None:
+        return LearnJob.from_row(same)
     row = conn.execute(
-        "INSERT INTO learn_jobs (job_id, run_id, feedback_version, reason, status, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
-        (new_id("learn"), run_id, feedback_version, reason, QUEUED, now)).fetchone()
+        "INSERT INTO learn_jobs (job_id, experiment_id, run_id, feedback_version, input_hash, reason,"
+        " status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        (new_id("learn"), experiment.experiment_id, found.run_id,
+         found.feedback["version"] if found.feedback else None, fingerprint, reason, QUEUED,
+         now)).fetchone()
     announce_work(conn, "learn")
     return LearnJob.from_row(row)
-
-
-def learnable_feedback_version(conn: sqlite3.Connection, run_id: str) -> int:
-    """The version of the run's feedback to learn from; NotFound / Conflict when there is none."""
-    row = conn.execute("SELECT r.status, b.dry_run, f.version FROM runs r JOIN batches b ON"
-                       " b.batch_id = r.batch_id LEFT JOIN run_feedback f ON f.run_id = r.run_id"
-                       " WHERE r.run_id = ?", (run_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"run {run_id!r} does not exist", {"run_id": run_id})
-    if row["version"] is None:
-        raise Conflict(f"run {run_id} has no feedback to learn from; record the lab's results "
-                       "first (PUT /runs/{run_id}/feedback)", {"run_id": run_id, "feedback": None})
-    if row["dry_run"]:
-        raise Conflict(f"run {run_id} is a dry run: its recipes are placeholders, so its feedback "
-                       "is kept but never learned from", {"run_id": run_id, "dry_run": True})
-    return row["version"]
-
-
-def request_learning(conn: sqlite3.Connection, run_id: str, now: float) -> LearnJob:
-    """``POST /runs/{id}/learn``: queue a job for the run's current feedback."""
-    with write_transaction(conn):
-        version = learnable_feedback_version(conn, run_id)
-        return queue_in_transaction(conn, run_id, version, "manual", now)
 
 
 def claim_next_learn_job(conn: sqlite3.Connection, worker_id: str, now: float) -> LearnJob | None:
@@ -133,11 +184,6 @@ def end_job(conn: sqlite3.Connection, job_id: str, worker_id: str, **kwargs: Any
         end_in_transaction(conn, job_id, worker_id, **kwargs)
 
 
-def current_feedback_version(conn: sqlite3.Connection, run_id: str) -> int | None:
-    row = conn.execute("SELECT version FROM run_feedback WHERE run_id = ?", (run_id,)).fetchone()
-    return row["version"] if row else None
-
-
 def requeue_orphaned(conn: sqlite3.Connection, *, reconciler_id: str,
                      is_gone: Callable[[sqlite3.Row | None], bool], now: float) -> list[str]:
     """Jobs held by gone workers go back to the queue (or fail after ``MAX_ATTEMPTS``)."""
@@ -172,6 +218,11 @@ def requeue_orphaned(conn: sqlite3.Connection, *, reconciler_id: str,
 def jobs_of_run(conn: sqlite3.Connection, run_id: str) -> list[LearnJob]:
     return [LearnJob.from_row(r) for r in conn.execute(
         "SELECT * FROM learn_jobs WHERE run_id = ? ORDER BY seq DESC LIMIT 50", (run_id,))]
+
+
+def jobs_of_experiment(conn: sqlite3.Connection, experiment_id: str) -> list[LearnJob]:
+    return [LearnJob.from_row(r) for r in conn.execute(
+        "SELECT * FROM learn_jobs WHERE experiment_id = ? ORDER BY seq DESC LIMIT 50", (experiment_id,))]
 
 
 def get_job(conn: sqlite3.Connection, job_id: str) -> LearnJob:

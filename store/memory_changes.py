@@ -14,7 +14,7 @@ from store import dialect
 from store.db import write_transaction
 from store.ids import new_id
 from store.memory_deltas import Op, apply_delta, rollback_in_transaction, rollback_preview, update_op
-from store.memory_items import MemoryItem, get_item
+from store.memory_items import MemoryItem, full_state, get_item
 
 EDITABLE = ("title", "content", "polarity", "role", "status")
 TEXT_CHANGES = ("title", "content")
@@ -25,10 +25,8 @@ def create_note(conn: sqlite3.Connection, *, title: str, content: str, role: str
                 ) -> tuple[MemoryItem, str]:
     """A chemist's note, active at once; (the item, its delta id)."""
     memory_id = new_id("mem")
-    state = {"status": "active", "kind": "note", "role": role, "polarity": polarity,
-             "title": title, "content": content, "recipe": None, "outcome": None,
-             "source_run_id": None, "feedback_version": None, "support_run_ids": [],
-             "contra_run_ids": [], "updated_at": now, "extra": extra, "embedder": embedder}
+    state = full_state({"kind": "note", "role": role, "polarity": polarity, "title": title,
+                        "content": content, "updated_at": now, "extra": extra, "embedder": embedder})
     with write_transaction(conn):
         dialect.lock(conn, "lock_memory_bank")  # deltas read the bank, then change it
         delta_id = apply_delta(conn, source="manual", summary=f"note added: {title}", now=now,

@@ -22,7 +22,7 @@ from core.errors import Conflict, NotFound
 from store import dialect
 from store.cursor import decode_cursor, page, where
 from store.ids import new_id
-from store.memory_items import bump_generation, get_items, get_vector, write_state
+from store.memory_items import bump_generation, full_state, get_items, get_vector, write_state
 
 CURSOR_KIND = "memory_deltas"
 APPLIED, ROLLED_BACK = "applied", "rolled_back"
@@ -60,6 +60,8 @@ class Delta:
     created_at: float
     rolled_back_at: float | None
     rolled_back_why: str | None
+    experiment_id: str | None = None
+    undone_by: str | None = None  # the re-learn whose own ops undid this delta
     memory_ids: list[str] = field(default_factory=list)
     ops: list[dict[str, Any]] | None = None
 
@@ -75,15 +77,29 @@ def update_op(conn: sqlite3.Connection, memory_id: str, changes: dict[str, Any],
               after_vector=vector if vector is not None else old_vector)
 
 
+def undo_op(conn: sqlite3.Connection, recorded: sqlite3.Row, now: float) -> Op:
+    """The op that takes one recorded op back, from the item as it is now: an added item is
+    archived without its vector, an updated one gets its before-state back."""
+    current = get_items(conn, [recorded["memory_id"]])[recorded["memory_id"]]
+    before, before_vector = current.state(), get_vector(conn, recorded["memory_id"])
+    if recorded["before_json"] is None:
+        after, after_vector = {**before, "status": "archived", "updated_at": now}, None
+    else:
+        after, after_vector = full_state(json.loads(recorded["before_json"])), recorded["before_vector"]
+    return Op(memory_id=recorded["memory_id"], before=before, before_vector=before_vector,
+              after=after, after_vector=after_vector)
+
+
 def apply_delta(conn: sqlite3.Connection, *, source: str, summary: str, ops: list[Op], now: float,
                 run_id: str | None = None, feedback_version: int | None = None,
-                job_id: str | None = None) -> str:
+                job_id: str | None = None, experiment_id: str | None = None) -> str:
     """Write the ops' after-states and record the delta (caller holds the write transaction)."""
     delta_id = new_id("delta")
     seq = conn.execute(
         "INSERT INTO memory_deltas (delta_id, source, status, run_id, feedback_version, job_id,"
-        " summary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-        (delta_id, source, APPLIED, run_id, feedback_version, job_id, summary[:500], now)).fetchone()[0]
+        " summary, created_at, experiment_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+        (delta_id, source, APPLIED, run_id, feedback_version, job_id, summary[:500], now,
+         experiment_id)).fetchone()[0]
     for position, op in enumerate(ops):
         write_state(conn, op.memory_id, op.after, op.after_vector, created_at=op.created_at)
         conn.execute(
@@ -123,8 +139,10 @@ def check_rollback(conn: sqlite3.Connection, delta_id: str) -> None:
     """Raise ``Conflict`` if the delta cannot be rolled back now."""
     row = _delta_row(conn, delta_id)
     if row["status"] != APPLIED:
-        raise Conflict(f"delta {delta_id} was already rolled back",
-                       {"delta_id": delta_id, "status": row["status"],
+        by = row["undone_by"]
+        raise Conflict(f"delta {delta_id} was already rolled back"
+                       + (f" (undone by the re-learn {by}: roll that back to restore it)" if by else ""),
+                       {"delta_id": delta_id, "status": row["status"], "undone_by": by,
                         "rolled_back_at": row["rolled_back_at"]})
     conflicts = later_conflicts(conn, delta_id)
     if conflicts:
@@ -139,15 +157,25 @@ def rollback_in_transaction(conn: sqlite3.Connection, delta_id: str, now: float,
     touched = []
     for op in reversed(delta_ops(conn, delta_id)):
         if op["before_json"] is None:  # it added the item: out of retrieval, vector gone
-            state = {**json.loads(op["after_json"]), "status": "archived", "updated_at": now}
+            state = {**full_state(json.loads(op["after_json"])), "status": "archived", "updated_at": now}
             write_state(conn, op["memory_id"], state, None)
         else:
-            write_state(conn, op["memory_id"], json.loads(op["before_json"]), op["before_vector"])
+            write_state(conn, op["memory_id"], full_state(json.loads(op["before_json"])),
+                        op["before_vector"])
         touched.append(op["memory_id"])
-    conn.execute("UPDATE memory_deltas SET status = ?, rolled_back_at = ?, rolled_back_why = ?"
-                 " WHERE delta_id = ?", (ROLLED_BACK, now, why, delta_id))
+    mark_rolled_back(conn, delta_id, now, why)
+    # a re-learn's ops undid its subject's earlier learning: with them undone, that learning
+    # is back in the bank, so its delta is applied again (and can be undone by the next re-learn)
+    conn.execute("UPDATE memory_deltas SET status = ?, rolled_back_at = NULL, rolled_back_why = NULL,"
+                 " undone_by = NULL WHERE undone_by = ?", (APPLIED, delta_id))
     bump_generation(conn)
     return touched
+
+
+def mark_rolled_back(conn: sqlite3.Connection, delta_id: str, now: float, why: str,
+                     undone_by: str | None = None) -> None:
+    conn.execute("UPDATE memory_deltas SET status = ?, rolled_back_at = ?, rolled_back_why = ?,"
+                 " undone_by = ? WHERE delta_id = ?", (ROLLED_BACK, now, why, undone_by, delta_id))
 
 
 def rollback_preview(conn: sqlite3.Connection, delta_id: str) -> dict[str, Any]:
@@ -177,7 +205,8 @@ def _delta(conn: sqlite3.Connection, row: sqlite3.Row, with_ops: bool) -> Delta:
         delta_id=row["delta_id"], source=row["source"], status=row["status"], run_id=row["run_id"],
         feedback_version=row["feedback_version"], job_id=row["job_id"], summary=row["summary"],
         created_at=row["created_at"], rolled_back_at=row["rolled_back_at"],
-        rolled_back_why=row["rolled_back_why"], memory_ids=[op["memory_id"] for op in ops],
+        rolled_back_why=row["rolled_back_why"], experiment_id=row["experiment_id"],
+        undone_by=row["undone_by"], memory_ids=[op["memory_id"] for op in ops],
         ops=[{"memory_id": op["memory_id"], "op": op["op"],
               "before": json.loads(op["before_json"]) if op["before_json"] else None,
               "after": json.loads(op["after_json"])} for op in ops] if with_ops else None)
@@ -188,14 +217,15 @@ def get_delta(conn: sqlite3.Connection, delta_id: str) -> Delta:
 
 
 def list_deltas(conn: sqlite3.Connection, *, run_id: str | None, status: str | None,
-                memory_id: str | None = None, limit: int,
-                cursor: str | None) -> tuple[list[Delta], str | None, bool]:
+                memory_id: str | None = None, limit: int, cursor: str | None,
+                experiment_id: str | None = None) -> tuple[list[Delta], str | None, bool]:
     """Newest first. By memory, the deltas are found from its ops (their index is in delta
     order); the other filters are then checked row by row (``+``: no second index, no sort)."""
     clause, params = where([
         ("d.seq < ?", decode_cursor(CURSOR_KIND, cursor) if cursor else None),
         (dialect.equals(conn, "d.run_id", use_index=not memory_id), run_id),
         (dialect.equals(conn, "d.status", use_index=not memory_id), status),
+        (dialect.equals(conn, "d.experiment_id", use_index=not memory_id), experiment_id),
         ("d.seq IN (SELECT delta_seq FROM memory_delta_ops WHERE memory_id = ?)", memory_id)])
     rows = conn.execute(f"SELECT d.* FROM memory_deltas d {clause} ORDER BY d.seq DESC LIMIT ?",
                         (*params, limit + 1)).fetchall()
@@ -203,7 +233,9 @@ def list_deltas(conn: sqlite3.Connection, *, run_id: str | None, status: str | N
     return [_delta(conn, row, with_ops=False) for row in items], next_cursor, has_more
 
 
-def applied_learn_delta(conn: sqlite3.Connection, run_id: str) -> str | None:
-    row = conn.execute("SELECT delta_id FROM memory_deltas WHERE run_id = ? AND source = 'learn'"
-                       " AND status = ?", (run_id, APPLIED)).fetchone()
-    return row["delta_id"] if row else None
+def applied_learn_delta(conn: sqlite3.Connection, experiment_id: str) -> sqlite3.Row | None:
+    """The experiment's learning now in the bank (its delta, with the input its job learned)."""
+    return conn.execute(
+        "SELECT d.delta_id, j.input_hash FROM memory_deltas d LEFT JOIN learn_jobs j ON j.job_id = d.job_id"
+        " WHERE d.experiment_id = ? AND d.source = 'learn' AND d.status = ?",
+        (experiment_id, APPLIED)).fetchone()

@@ -28,7 +28,21 @@ GENERATION_KEY = "memory.generation"
 # the fields a delta records (memory_id, seq and created_at never change)
 STATE_FIELDS = ("status", "kind", "role", "polarity", "title", "content", "recipe", "outcome",
                 "source_run_id", "feedback_version", "support_run_ids", "contra_run_ids",
-                "updated_at", "extra", "embedder")
+                "updated_at", "extra", "embedder", "source_experiment_id", "support_experiment_ids",
+                "contra_experiment_ids")
+
+
+# what an item's state holds before anything is said about it; states recorded before v13
+# lack the experiment fields (the migration added them to stored deltas; this keeps it whole)
+EMPTY_STATE: dict[str, Any] = {
+    "status": "active", "recipe": None, "outcome": None, "source_run_id": None,
+    "feedback_version": None, "support_run_ids": [], "contra_run_ids": [], "extra": {},
+    "source_experiment_id": None, "support_experiment_ids": [], "contra_experiment_ids": []}
+
+
+def full_state(state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with every field a state has (the defaults of a new item where it says nothing)."""
+    return {**EMPTY_STATE, **state}
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,10 @@ class MemoryItem:
     schema_version: int
     extra: dict[str, Any]
     embedder: str | None = None
+    source_experiment_id: str | None = None
+    # the experiments whose results agree / disagree (``*_run_ids``: the runs of those that have one)
+    support_experiment_ids: list[str] = field(default_factory=list)
+    contra_experiment_ids: list[str] = field(default_factory=list)
     seq: int = 0
     score: float | None = None  # set by a similarity search
     provenance: dict[str, Any] = field(default_factory=dict)
@@ -90,7 +108,10 @@ def _item(row: sqlite3.Row) -> MemoryItem:
         support_run_ids=json.loads(row["support_run_ids_json"]),
         contra_run_ids=json.loads(row["contra_run_ids_json"]), created_at=row["created_at"],
         updated_at=row["updated_at"], schema_version=row["schema_version"],
-        extra=json.loads(row["extra_json"]), embedder=row["embedder"], seq=row["seq"])
+        extra=json.loads(row["extra_json"]), embedder=row["embedder"],
+        source_experiment_id=row["source_experiment_id"],
+        support_experiment_ids=json.loads(row["support_experiment_ids_json"]),
+        contra_experiment_ids=json.loads(row["contra_experiment_ids_json"]), seq=row["seq"])
 
 
 def get_item(conn: sqlite3.Connection, memory_id: str) -> MemoryItem:
@@ -128,17 +149,21 @@ def list_items(conn: sqlite3.Connection, *, status: str | None, kind: str | None
     return [_item(row) for row in items], next_cursor, has_more
 
 
-def same_recipe_results(conn: sqlite3.Connection, recipe: dict[str, Any],
-                        other_than_run: str) -> list[MemoryItem]:
-    """Active lab results of other runs that made the same recipe, by the recipe key of SPEC 14
-    (``Mo:Cu 3:1`` is ``Cu:Mo 1:3``; ``Mo:Cu 1:3`` is another composition; names never compared)."""
+def same_recipe_results(conn: sqlite3.Connection, recipe: dict[str, Any] | None,
+                        other_than_experiment: str) -> list[MemoryItem]:
+    """Active lab results of other experiments that made the same recipe, by the recipe key of
+    SPEC 14 (``Mo:Cu 3:1`` is ``Cu:Mo 1:3``; ``Mo:Cu 1:3`` is another composition; names never
+    compared): the replicates a new result corroborates."""
     def key(r: dict[str, Any] | None) -> str | None:
         found = key_or_none(r)
         return str(found) if found else None
     wanted = key(recipe)
+    if wanted is None:
+        return []
     rows = conn.execute(f"{_SELECT} WHERE m.kind = 'lab_result' AND m.status = 'active'"
-                        " AND m.source_run_id != ?", (other_than_run,)).fetchall()
-    return [item for item in map(_item, rows) if wanted is not None and key(item.recipe) == wanted]
+                        " AND (m.source_experiment_id IS NULL OR m.source_experiment_id != ?)",
+                        (other_than_experiment,)).fetchall()
+    return [item for item in map(_item, rows) if key(item.recipe) == wanted]
 
 
 def generation(conn: sqlite3.Connection) -> int:
@@ -186,20 +211,24 @@ def write_state(conn: sqlite3.Connection, memory_id: str, state: dict[str, Any],
               json.dumps(state["outcome"]) if state["outcome"] is not None else None,
               state["source_run_id"], state["feedback_version"],
               json.dumps(state["support_run_ids"]), json.dumps(state["contra_run_ids"]),
-              state["updated_at"], json.dumps(state["extra"]))
+              state["updated_at"], json.dumps(state["extra"]), state["source_experiment_id"],
+              json.dumps(state["support_experiment_ids"]), json.dumps(state["contra_experiment_ids"]))
     if created_at is not None:
         conn.execute(
             "INSERT INTO memory_items (status, kind, role, polarity, title, content, recipe_json,"
             " outcome_json, source_run_id, feedback_version, support_run_ids_json,"
-            " contra_run_ids_json, updated_at, extra_json, memory_id, created_at, schema_version)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " contra_run_ids_json, updated_at, extra_json, source_experiment_id,"
+            " support_experiment_ids_json, contra_experiment_ids_json, memory_id, created_at,"
+            " schema_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (*values, memory_id, created_at, SCHEMA_VERSION))
     else:
         conn.execute(
             "UPDATE memory_items SET status = ?, kind = ?, role = ?, polarity = ?, title = ?,"
             " content = ?, recipe_json = ?, outcome_json = ?, source_run_id = ?,"
             " feedback_version = ?, support_run_ids_json = ?, contra_run_ids_json = ?,"
-            " updated_at = ?, extra_json = ? WHERE memory_id = ?", (*values, memory_id))
+            " updated_at = ?, extra_json = ?, source_experiment_id = ?,"
+            " support_experiment_ids_json = ?, contra_experiment_ids_json = ? WHERE memory_id = ?",
+            (*values, memory_id))
     if vector is None:
         conn.execute("DELETE FROM memory_vectors WHERE memory_id = ?", (memory_id,))
     else:

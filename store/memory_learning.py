@@ -1,19 +1,25 @@
 """The commit of a learn job: everything it changes, in one transaction, exactly once.
 
-The worker prepares the job's outcome outside any transaction (the LLM and
-the embedding endpoint are slow and may fail); :func:`commit_learning` then,
-under the write lock:
+The subject of learning is an experiment (SPEC 14: a run's feedback is the
+experiment of the recipe it names). The worker prepares the job's outcome
+outside any transaction (the LLM and the embedding endpoint are slow and may
+fail); :func:`commit_learning` then, under the write lock:
 
-1. checks the worker still holds the job (fencing) and that the feedback is
-   still the version the job learned from — else the job is ``superseded``
-   and nothing changes (a newer job is queued for the newer version);
-2. undoes the run's previous learn delta, if one is applied: exactly
-   (:func:`store.memory_deltas.rollback_in_transaction`) when no later delta
-   touched its items, otherwise by compensating ops in the new delta
-   (archive what it added, withdraw the run from lessons it corroborated), so
-   the later changes of other runs and chemists are never overwritten;
-3. writes the new items with their vectors and the corroborations of existing
-   lessons as one delta, and ends the job ``completed`` with that delta.
+1. checks the worker still holds the job (fencing) and that the experiment
+   still says what the job learned (its input fingerprint) — else the job is
+   ``superseded`` and nothing changes (a newer job is queued for the newer
+   input); when that input is already in the bank the job changes nothing;
+2. undoes the experiment's previous learning, if it is applied, **as ops of
+   the new delta**: exactly (each item back to its before-state) when no
+   later delta touched its items, otherwise by compensating (archive what it
+   added, withdraw the experiment from results and lessons it corroborated) so
+   the later changes of others are never overwritten. A lesson that other
+   experiments corroborated stays in retrieval with their marks: re-learning
+   one result changes only that result's own contribution. The undone delta
+   is marked rolled back *by* the new one, so rolling the new one back
+   restores the bank before it exactly — the earlier learning included;
+3. writes the new items with their vectors and the corroborations of
+   existing items as the same delta, and ends the job ``completed`` with it.
 
 A crash anywhere leaves the bank exactly before (the job is re-queued by
 reconcile) or exactly after (the job is completed): never half.
@@ -21,7 +27,8 @@ reconcile) or exactly after (the job is completed): never half.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from store import dialect, learn_jobs
@@ -33,10 +40,11 @@ from store.memory_deltas import (
     apply_delta,
     delta_ops,
     later_conflicts,
-    rollback_in_transaction,
+    mark_rolled_back,
+    undo_op,
     update_op,
 )
-from store.memory_items import get_items, write_state
+from store.memory_items import MemoryItem, full_state, get_items, write_state
 
 
 @dataclass(frozen=True)
@@ -65,86 +73,141 @@ class LearnOutcome:
     delta_id: str | None
     undone_delta_id: str | None
     undone_exactly: bool | None
+    unchanged: bool = False  # the input was learned already: nothing written
 
 
-def _compensations(conn: sqlite3.Connection, delta_id: str, run_id: str, now: float) -> list[Op]:
-    """Ops that take back what ``delta_id`` (this run's previous learning) put in, as it is now."""
-    ops = []
-    current = get_items(conn, [op["memory_id"] for op in delta_ops(conn, delta_id)])
-    for op in delta_ops(conn, delta_id):
-        item = current[op["memory_id"]]
-        if op["before_json"] is None:
-            if item.status == "active":
-                ops.append(update_op(conn, item.memory_id, {"status": "archived"}, now))
-        elif run_id in item.support_run_ids or run_id in item.contra_run_ids:
-            ops.append(update_op(conn, item.memory_id, {
-                "support_run_ids": [r for r in item.support_run_ids if r != run_id],
-                "contra_run_ids": [r for r in item.contra_run_ids if r != run_id]}, now))
-    return ops
+@dataclass(frozen=True)
+class Subject:
+    """Who learns: the experiment, its run (if it came from one) and the feedback version."""
+
+    experiment_id: str
+    run_id: str | None
+    feedback_version: int | None
 
 
-def _corroborate(conn: sqlite3.Connection, c: Corroboration, run_id: str, now: float) -> Op | None:
+def _runs_of(conn: sqlite3.Connection, experiment_ids: list[str]) -> set[str]:
+    if not experiment_ids:
+        return set()
+    marks = ",".join("?" * len(experiment_ids))
+    return {row[0] for row in conn.execute(
+        f"SELECT COALESCE(feedback_run_id, source_run_id) FROM experiments WHERE experiment_id IN ({marks})",
+        experiment_ids) if row[0] is not None}
+
+
+def _withdrawn(conn: sqlite3.Connection, item: MemoryItem, subject: Subject) -> dict[str, Any] | None:
+    """The item's marks without the subject's (None: the subject left none on it)."""
+    if subject.experiment_id not in (*item.support_experiment_ids, *item.contra_experiment_ids) and \
+            subject.run_id not in (*item.support_run_ids, *item.contra_run_ids):
+        return None
+    changes: dict[str, Any] = {}
+    for side in ("support", "contra"):
+        others = [e for e in getattr(item, f"{side}_experiment_ids") if e != subject.experiment_id]
+        still = _runs_of(conn, others)  # a run stays listed while another of its results agrees
+        changes[f"{side}_experiment_ids"] = others
+        changes[f"{side}_run_ids"] = [r for r in getattr(item, f"{side}_run_ids")
+                                      if r != subject.run_id or r in still]
+    return changes
+
+
+def kept_for_others(item: MemoryItem, subject: Subject) -> bool:
+    """A lesson other experiments corroborated outlives its author's re-learn (their evidence)."""
+    marks = {*item.support_experiment_ids, *item.contra_experiment_ids} - {subject.experiment_id}
+    return item.kind != "lab_result" and bool(marks)
+
+
+def _undo_previous(conn: sqlite3.Connection, previous: str, subject: Subject, now: float
+                   ) -> tuple[list[Op], bool]:
+    """Ops (already written, in order) that take the subject's previous learning out; exact?"""
+    exact = not later_conflicts(conn, previous)
+    ops: list[Op] = []
+    recorded = list(reversed(delta_ops(conn, previous))) if exact else delta_ops(conn, previous)
+    for op in recorded:
+        item = get_items(conn, [op["memory_id"]])[op["memory_id"]]
+        if exact:
+            if op["before_json"] is None and kept_for_others(item, subject):
+                continue
+            undo = undo_op(conn, op, now)
+        elif op["before_json"] is None:
+            if item.status != "active" or kept_for_others(item, subject):
+                continue
+            undo = update_op(conn, item.memory_id, {"status": "archived"}, now)
+            undo = replace(undo, after_vector=None)  # out of retrieval, as a rollback leaves it
+        else:
+            changes = _withdrawn(conn, item, subject)
+            if changes is None:
+                continue
+            undo = update_op(conn, item.memory_id, changes, now)
+        # written at once: a memory may have two ops here, each from the state the last one left
+        write_state(conn, undo.memory_id, undo.after, undo.after_vector)
+        ops.append(undo)
+    return ops, exact
+
+
+def _corroborate(conn: sqlite3.Connection, c: Corroboration, subject: Subject, now: float) -> Op | None:
     item = get_items(conn, [c.memory_id]).get(c.memory_id)
-    if item is None or item.status != "active":
+    if item is None or item.status != "active" or item.source_experiment_id == subject.experiment_id:
         return None
-    listed = "support_run_ids" if c.agrees else "contra_run_ids"
-    if run_id in getattr(item, listed):
+    side = "support" if c.agrees else "contra"
+    experiments = getattr(item, f"{side}_experiment_ids")
+    if subject.experiment_id in experiments:
         return None
-    return update_op(conn, c.memory_id, {listed: [*getattr(item, listed), run_id]}, now)
+    changes: dict[str, Any] = {f"{side}_experiment_ids": [*experiments, subject.experiment_id]}
+    listed_runs = getattr(item, f"{side}_run_ids")
+    if subject.run_id and subject.run_id not in listed_runs:
+        changes[f"{side}_run_ids"] = [*listed_runs, subject.run_id]
+    return update_op(conn, c.memory_id, changes, now)
 
 
 def commit_learning(conn: sqlite3.Connection, *, job: learn_jobs.LearnJob, worker_id: str,
-                    embedder: str, new_items: list[NewMemory],
-                    corroborations: list[Corroboration], now: float,
-                    notes: dict[str, Any]) -> LearnOutcome:
-    run_id = job.run_id
+                    subject: Subject, input_hash: str, current_hash: Callable[[], str],
+                    embedder: str, new_items: list[NewMemory], corroborations: list[Corroboration],
+                    now: float, notes: dict[str, Any]) -> LearnOutcome:
+    """``current_hash`` reads the experiment's input fingerprint again, under the lock."""
     with write_transaction(conn):
         dialect.lock(conn, "lock_memory_bank")  # deltas read the bank, then change it
         learn_jobs.require_job_owner(conn, job.job_id, worker_id)
-        if learn_jobs.current_feedback_version(conn, run_id) != job.feedback_version:
+        if current_hash() != input_hash:
             learn_jobs.end_in_transaction(conn, job.job_id, worker_id, status=learn_jobs.SUPERSEDED,
                                           now=now, notes={**notes, "superseded": True})
             return LearnOutcome(learn_jobs.SUPERSEDED, None, None, None)
+        applied = applied_learn_delta(conn, subject.experiment_id)
+        if applied is not None and applied["input_hash"] == input_hash:
+            learn_jobs.end_in_transaction(conn, job.job_id, worker_id, status=learn_jobs.COMPLETED,
+                                          now=now, notes={**notes, "unchanged": applied["delta_id"]})
+            return LearnOutcome(learn_jobs.COMPLETED, None, None, None, unchanged=True)
         ops: list[Op] = []
-        previous = applied_learn_delta(conn, run_id)
-        exact = None
+        previous, exact = (applied["delta_id"], None) if applied is not None else (None, None)
         if previous is not None:
-            exact = not later_conflicts(conn, previous)
-            if exact:
-                rollback_in_transaction(conn, previous, now, why=f"relearn:{job.job_id}")
-            else:
-                # written at once, so the corroborations below start from the compensated state
-                # (one memory may then have two ops in this delta; a rollback undoes them in reverse)
-                for op in _compensations(conn, previous, run_id, now):
-                    write_state(conn, op.memory_id, op.after, op.after_vector)
-                    ops.append(op)
-                conn.execute("UPDATE memory_deltas SET status = 'rolled_back', rolled_back_at = ?,"
-                             " rolled_back_why = ? WHERE delta_id = ?",
-                             (now, f"relearn:{job.job_id}:compensated", previous))
+            undo, exact = _undo_previous(conn, previous, subject, now)
+            ops += undo
+            mark_rolled_back(conn, previous, now, f"relearn:{job.job_id}")
         for memory in new_items:
-            state = {"status": "active", "kind": memory.kind, "role": memory.role,
-                     "polarity": memory.polarity, "title": memory.title,
-                     "content": memory.content, "recipe": memory.recipe,
-                     "outcome": memory.outcome, "source_run_id": run_id,
-                     "feedback_version": job.feedback_version, "support_run_ids": [],
-                     "contra_run_ids": [], "updated_at": now, "extra": {}, "embedder": embedder}
+            state = full_state({
+                "kind": memory.kind, "role": memory.role, "polarity": memory.polarity,
+                "title": memory.title, "content": memory.content, "recipe": memory.recipe,
+                "outcome": memory.outcome, "source_run_id": subject.run_id,
+                "feedback_version": subject.feedback_version, "updated_at": now,
+                "embedder": embedder, "source_experiment_id": subject.experiment_id})
             ops.append(Op(memory_id=new_id("mem"), after=state, after_vector=memory.vector,
                           created_at=now))
         seen: set[str] = set()
         for corroboration in corroborations:
-            op = _corroborate(conn, corroboration, run_id, now) \
+            op = _corroborate(conn, corroboration, subject, now) \
                 if corroboration.memory_id not in seen else None
             if op is not None:
                 ops.append(op)
                 seen.add(corroboration.memory_id)
-        summary = (f"learned from feedback v{job.feedback_version} of {run_id}: "
-                   f"{len(new_items)} new, {len(seen)} corroborated")
+        what = f"feedback v{subject.feedback_version} of {subject.run_id}" if subject.feedback_version \
+            else f"experiment {subject.experiment_id}"
+        summary = (f"learned from {what}: {len(new_items)} new, {len(seen)} corroborated"
+                   if new_items else f"withdrew experiment {subject.experiment_id} (no result to learn)")
         delta_id = apply_delta(conn, source="learn", summary=summary, ops=ops, now=now,
-                               run_id=run_id, feedback_version=job.feedback_version,
-                               job_id=job.job_id)
+                               run_id=subject.run_id, feedback_version=subject.feedback_version,
+                               job_id=job.job_id, experiment_id=subject.experiment_id)
+        if previous is not None:
+            conn.execute("UPDATE memory_deltas SET undone_by = ? WHERE delta_id = ?", (delta_id, previous))
         learn_jobs.end_in_transaction(conn, job.job_id, worker_id, status=learn_jobs.COMPLETED,
                                       now=now, delta_id=delta_id,
                                       notes={**notes, "undone_delta_id": previous,
                                              "undone_exactly": exact})
     return LearnOutcome(learn_jobs.COMPLETED, delta_id, previous, exact)
-

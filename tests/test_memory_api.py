@@ -93,8 +93,15 @@ def test_provenance_and_a_runs_memory_after_learning(client, app_conn, fake_llm)
     assert detail["polarity"] == "avoid" and detail["provenance"]["source_run_id"] == run_id
     assert detail["provenance"]["deltas"][0]["delta_id"] == job["delta_id"]
 
+    learned = client.post(f"{API}/runs/{run_id}/learn")  # this version is learned: nothing is queued
+    assert learned.status_code == 200 and learned.get_json()["job_id"] == job["job_id"]
+    client.post(f"{API}/memory/deltas/{job['delta_id']}/rollback")
     relearn = client.post(f"{API}/runs/{run_id}/learn")
     assert relearn.status_code == 202 and relearn.get_json()["reason"] == "manual"
+    experiment_id = relearn.get_json()["experiment_id"]
+    same = client.post(f"{API}/experiments/{experiment_id}/learn")
+    assert same.status_code == 202 and same.get_json()["job_id"] == relearn.get_json()["job_id"]
+    assert client.post(f"{API}/experiments/exp_nope/learn").status_code == 404
 
 
 def test_learning_needs_feedback_and_a_real_run(client, app_conn):

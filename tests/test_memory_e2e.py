@@ -141,6 +141,10 @@ def test_the_terminal_client_lists_searches_shows_relearns_and_rolls_back(memory
     shown = c2xc(svc, "memory", "show", lab["memory_id"])
     assert shown.returncode == 0 and "cited by runs" in shown.stdout and lab["title"] in shown.stdout
 
+    already = c2xc(svc, "learn", lab["source_run_id"])  # learned: nothing is queued, and it says so
+    assert already.returncode == 0 and "learned already" in already.stdout
+    first = _json(c2xc(svc, "learn", lab["source_run_id"], "--json"))
+    assert c2xc(svc, "rollback", first["delta_id"]).returncode == 0
     job = _json(c2xc(svc, "learn", lab["source_run_id"], "--json"))
     assert job["status"] == "queued"
     done = learned(svc, lab["source_run_id"])

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from core.errors import Conflict
-from store import learn_jobs, memory_changes, memory_deltas
+from store import learn_jobs, learn_requests, memory_changes, memory_deltas
 from store.memory_items import encode_vector, get_item, list_items
 from tests.agent_fixtures import SECRET
 from tests.fake_openai import hash_embedding
@@ -57,7 +57,7 @@ def test_dry_run_feedback_is_kept_but_never_learned(conn, fake_llm):
     put(conn, run_id, 9, {"C2H4": 1})
     assert learn_jobs.jobs_of_run(conn, run_id) == []
     with pytest.raises(Conflict, match="dry run"):
-        learn_jobs.request_learning(conn, run_id, 0.0)
+        learn_requests.request_run_learning(conn, run_id, 0.0)
 
 
 def test_rollback_gives_back_exactly_the_ranked_results_from_before(conn, fake_llm):
@@ -189,25 +189,28 @@ def test_a_changed_embedder_is_left_out_of_retrieval_until_reembed_memories(conn
     assert len(probe(conn, new_settings, old.index, ["copper"])[0]) == 1
 
 
-def test_relearning_under_a_later_change_compensates_instead_of_overwriting_it(conn, fake_llm):
+def test_relearning_under_a_later_change_compensates_and_keeps_the_other_runs_evidence(conn, fake_llm):
+    """Issue 30 item 2: run B's lesson corroborated run A's; re-learning A keeps that lesson
+    (B's knowledge) in retrieval with B's support, and takes back only A's own contribution."""
     fake_llm.script = [{"content": json.dumps({"lessons": [LESSON]})}] * 3
     the_learner = learner(fake_llm, lessons=True)
     first_run = normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1})
-    normal_run_with_feedback(conn, CU_MO, 8, {"C2H4": 1})  # its lesson corroborates the first's
-    work_learn_jobs(conn, the_learner)
+    second_run = normal_run_with_feedback(conn, CU_MO, 8, {"C2H4": 1})  # its lesson corroborates the first's
+    [_, second] = work_learn_jobs(conn, the_learner)
     [lesson] = [i for i in active(conn) if i.kind == "lesson"]
+    [old_lab] = [i for i in active(conn) if i.kind == "lab_result" and i.source_run_id == first_run]
 
     put(conn, first_run, 2, {"H2": 1})  # the chemist corrects the first run's result
     [outcome] = work_learn_jobs(conn, the_learner)
 
     assert outcome.status == "completed" and outcome.undone_exactly is False
-    assert get_item(conn, lesson.memory_id).status == "archived"  # what the first run added is taken back
+    kept = get_item(conn, lesson.memory_id)
+    assert kept.status == "active" and kept.support_run_ids == [second_run]  # the other run's evidence
+    assert [i.memory_id for i in active(conn) if i.kind == "lesson"] == [lesson.memory_id]  # no copy
+    assert memory_deltas.get_delta(conn, second.delta_id).status == "applied"
+    assert get_item(conn, old_lab.memory_id).status == "archived"  # the first run's own result is replaced
     labs = [i for i in active(conn) if i.kind == "lab_result"]
     assert sorted(i.polarity for i in labs) == ["avoid", "prefer"]  # its new result, and the second run's
-    delta = memory_deltas.get_delta(conn, outcome.delta_id)
-    memory_changes.rollback(conn, outcome.delta_id, 99.0)  # and the compensation itself can be undone
-    assert get_item(conn, lesson.memory_id).status == "active"
-    assert delta.ops[0]["op"] == "update"
 
 
 def test_the_same_recipe_made_again_supports_or_contradicts_the_earlier_result(conn, fake_llm):

@@ -135,3 +135,43 @@ def test_every_feedback_of_the_previous_release_becomes_its_measured_experiment(
     assert edited.recipe["M1"] == "Mo" and edited.recipe["atomic_ratio"] == "3:1"
     assert any(p.status == "archived" for e in found for p in e.products)  # kept as measured
     conn.close()
+
+
+def test_memory_learned_per_run_by_the_previous_release_is_keyed_by_its_experiments(tmp_path, monkeypatch):
+    """tests/data/release-schema12-memory.db: learned per run (schema 12); v13 learns per experiment."""
+    import shutil
+    from pathlib import Path
+
+    from store import learn_jobs, learn_requests, memory_changes, memory_deltas
+    from store.memory_items import list_items
+    from tests.agent_fixtures import SECRET
+    from tests.fake_openai import FakeOpenAI
+    from tests.memory_helpers import learner, put, work_learn_jobs
+
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    copy = tmp_path / "upgrade.db"
+    shutil.copy(Path(__file__).parent / "data" / "release-schema12-memory.db", copy)
+    conn = connect(str(copy))
+    assert current_version(conn) == 12 and 13 in migrate(conn)
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    experiment_of = {r[0]: r[1] for r in conn.execute(
+        "SELECT feedback_run_id, experiment_id FROM experiments")}
+    assert all(experiment_of[j.run_id] == j.experiment_id for j in map(
+        learn_jobs.LearnJob.from_row, conn.execute("SELECT * FROM learn_jobs")))
+    items = list_items(conn, status=None, kind=None, role=None, polarity=None, limit=50, cursor=None)[0]
+    assert all(i.source_experiment_id == experiment_of[i.source_run_id] for i in items)
+    supported = [i for i in items if i.support_run_ids]
+    assert len(supported) == 2 and all(
+        i.support_experiment_ids == [experiment_of[r] for r in i.support_run_ids] for i in supported)
+    [run_a] = {i.source_run_id for i in supported}
+    with FakeOpenAI() as fake:
+        the_learner = learner(fake)
+        [queued] = work_learn_jobs(conn, the_learner)  # run D's job, queued before the upgrade
+        assert queued.status == "completed"
+        put(conn, run_a, 1, {"H2": 1})  # run A re-learned: its result replaced, B's evidence kept
+        [relearn] = work_learn_jobs(conn, the_learner)
+        assert relearn.undone_exactly is False
+        memory_changes.rollback(conn, relearn.delta_id, 1e10)  # a state recorded by v12, restored whole
+        assert memory_deltas.get_delta(conn, relearn.undone_delta_id).status == "applied"
+        assert learn_requests.request_run_learning(conn, run_a, 1e10).status == "queued"
+    conn.close()

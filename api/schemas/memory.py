@@ -45,8 +45,14 @@ class MemoryItemSchema(ma.Schema):
                           metadata={"description": "lab_result: score and product fractions"})
     source_run_id = fields.String(allow_none=True, required=True)
     feedback_version = fields.Integer(allow_none=True, required=True)
-    support_run_ids = fields.List(fields.String(), required=True)
+    source_experiment_id = fields.String(allow_none=True, required=True, metadata={
+        "description": "lab_result and lesson: the experiment learned from"})
+    support_run_ids = fields.List(fields.String(), required=True,
+                                  metadata={"description": "runs of the experiments in support_experiment_ids"})
     contra_run_ids = fields.List(fields.String(), required=True)
+    support_experiment_ids = fields.List(fields.String(), required=True, metadata={
+        "description": "later results that agree: replicates of a lab_result, or results whose lesson repeats it"})
+    contra_experiment_ids = fields.List(fields.String(), required=True)
     embedder = fields.String(allow_none=True, required=True,
                              metadata={"description": "model@dim of its vector; null: no vector"})
     created_at = fields.Float(required=True)
@@ -117,9 +123,14 @@ class LearnJobErrorSchema(ma.Schema):
 
 class LearnJobSchema(ma.Schema):
     job_id = fields.String(required=True)
-    run_id = fields.String(required=True)
-    feedback_version = fields.Integer(required=True)
-    reason = fields.String(required=True, validate=validate.OneOf(["feedback", "manual", "migration"]))
+    experiment_id = fields.String(allow_none=True, required=True, metadata={
+        "description": "what is learned: a measured or failed experiment (a run's feedback is one)"})
+    run_id = fields.String(allow_none=True, required=True,
+                           metadata={"description": "the run the experiment came from, if any"})
+    feedback_version = fields.Integer(allow_none=True, required=True,
+                                      metadata={"description": "when the experiment is a run's feedback"})
+    reason = fields.String(required=True, validate=validate.OneOf(
+        ["feedback", "manual", "migration", "experiment"]))
     status = fields.String(required=True, validate=validate.OneOf(
         ["queued", "running", "completed", "failed", "superseded"]))
     attempts = fields.Integer(required=True)
@@ -158,6 +169,10 @@ class DeltaSchema(ma.Schema):
     created_at = fields.Float(required=True)
     rolled_back_at = fields.Float(allow_none=True, required=True)
     rolled_back_why = fields.String(allow_none=True, required=True)
+    experiment_id = fields.String(allow_none=True, required=True,
+                                  metadata={"description": "a learn delta: the experiment learned"})
+    undone_by = fields.String(allow_none=True, required=True, metadata={
+        "description": "the re-learn whose own ops undid this delta; rolling that one back restores it"})
     memory_ids = fields.List(fields.String(), required=True)
 
 
@@ -173,6 +188,7 @@ DeltaListSchema = list_schema(DeltaSchema, "DeltaList")
 class DeltaListArgsSchema(PageArgsSchema):
     run_id = fields.String(validate=validate.Length(1, 100))
     memory_id = fields.String(validate=validate.Length(1, 100))
+    experiment_id = fields.String(validate=validate.Length(1, 100))
     status = fields.String(validate=validate.OneOf(["applied", "rolled_back"]))
 
 

@@ -37,12 +37,13 @@ from store.migrations import (
     v010_request_search,
     v011_experiments,
     v012_plans,
+    v013_learning_per_experiment,
 )
 
 MIGRATIONS = (v001_initial, v002_idempotency_and_indexes, v003_workers, v004_outputs_and_evidence,
               v005_lab_feedback, v006_flat_pages_and_cancels, v007_trace_retention,
               v008_lab_memory, v009_catalogue_name_keys, v010_request_search, v011_experiments,
-              v012_plans)
+              v012_plans, v013_learning_per_experiment)
 LATEST_VERSION = MIGRATIONS[-1].VERSION
 
 assert [m.VERSION for m in MIGRATIONS] == list(range(1, LATEST_VERSION + 1)), "gap in migrations"

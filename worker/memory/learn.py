@@ -1,20 +1,27 @@
-"""A learn job: the lab's feedback on a run becomes memory the next runs are shown.
+"""A learn job: a measured or failed experiment becomes memory the next runs are shown.
 
-1. **Lab result, no LLM.** One ``lab_result`` memory from the feedback's
-   numbers: the recipe the lab made (or the run's only one), its score and
-   product fractions, the chemist's pros and cons. Its polarity comes from
-   the score against ``C2XC_MEMORY_PREFER_SCORE`` / ``C2XC_MEMORY_AVOID_SCORE``.
-2. **Lessons, when an LLM is configured.** Up to three ``lesson`` items from
-   the run's output, a digest of its reasoning and the feedback
-   (:mod:`worker.memory.lessons`). A lesson nearly identical (cosine ≥
-   ``C2XC_MEMORY_NEAR_DUPLICATE``) to an active lesson of another run
-   corroborates that lesson (support or contra) instead of adding a copy; a
-   recipe the lab made before (another run's lab result with the same metals,
-   ratio and structure) is supported or contradicted the same way.
-   An LLM that fails costs the lessons, never the lab result.
+The subject is the experiment (SPEC 14): a run's feedback is the experiment
+of the recipe it names; a result entered by hand, imported, or planned and
+then measured is learned the same way.
+
+1. **Lab result, no LLM.** One ``lab_result`` memory from the experiment's
+   numbers (:mod:`worker.memory.lab_result`). Its polarity comes from the
+   score against ``C2XC_MEMORY_PREFER_SCORE`` / ``C2XC_MEMORY_AVOID_SCORE``;
+   a failed synthesis is one to avoid. A replicate — another experiment's
+   result with the same recipe key — is supported or contradicted by it
+   instead of standing alone.
+2. **Lessons, when an LLM is configured and the experiment came from a run.**
+   Up to three ``lesson`` items from the run's output, a digest of its
+   reasoning and the result (:mod:`worker.memory.lessons`). A lesson nearly
+   identical (cosine ≥ ``C2XC_MEMORY_NEAR_DUPLICATE``) to an active lesson of
+   another experiment corroborates that lesson instead of adding a copy. An
+   LLM that fails costs the lessons, never the lab result. The embedding
+   endpoint is tried first, so a job that cannot store anything never asks
+   the model.
 3. **One commit** (:func:`store.memory_learning.commit_learning`): items,
-   vectors, corroborations, the undoing of this run's previous learning and
-   the job's end, in one transaction.
+   vectors, corroborations, the undoing of this experiment's previous
+   learning and the job's end, in one transaction. An archived experiment's
+   job only withdraws what was learned from it.
 
 Everything slow (the LLM, the embedding endpoint) happens before the commit
 and outside any transaction. Without a usable embedding endpoint the job
@@ -29,71 +36,25 @@ import sqlite3
 import time
 from typing import Any, Callable
 
-from core.aliases import neutralise_aliases
 from core.embedding import Embedder
 from core.errors import LeaseLost, RunFailure, ServiceError
 from core.metrics import count_learn_job
 from core.settings import RunSettings
 from store import events, learn_jobs, runs
 from store.batches import get_batch
-from store.feedback import get_feedback
+from store.experiments import get_experiment
 from store.memory_items import encode_vector, get_items, same_recipe_results
-from store.memory_learning import Corroboration, LearnOutcome, NewMemory, commit_learning
+from store.memory_learning import (Corroboration, LearnOutcome, NewMemory, Subject, commit_learning,
+                                   kept_for_others)
 from store.memory_search import MemoryIndex
-from store.records import Feedback
 from worker.agent.context import snippet
+from worker.memory.lab_result import lab_result
 from worker.llm.client import LlmClient
 from worker.memory.lessons import Lesson, distil_lessons
 
 log = logging.getLogger("c2xc.worker.learn")
-DIGEST_CONCLUSIONS, NOTE_CHARS = 6, 600
+DIGEST_CONCLUSIONS = 6
 OPPOSITE = {("prefer", "avoid"), ("avoid", "prefer")}
-
-
-def polarity_of(score: float, prefer: float, avoid: float) -> str:
-    return "prefer" if score >= prefer else "avoid" if score <= avoid else "neutral"
-
-
-def made_recipe(recipes: list[dict[str, Any]], recipe_index: int | None) -> tuple[int | None, dict | None]:
-    """(rank, recipe) the lab made: the one the feedback names, or the run's only recipe."""
-    if recipe_index is not None and 1 <= recipe_index <= len(recipes):
-        return recipe_index, recipes[recipe_index - 1]
-    if len(recipes) == 1:
-        return 1, recipes[0]
-    return None, None
-
-
-def describe_recipe(recipe: dict[str, Any]) -> str:
-    return (f"{recipe.get('M1')}–{recipe.get('M2')} {recipe.get('atomic_ratio')} with "
-            f"{recipe.get('small_molecule_modifier')}")
-
-
-def lab_result(run_id: str, recipes: list[dict[str, Any]], feedback: Feedback,
-               prefer: float, avoid: float) -> dict[str, Any]:
-    """The lab result memory's fields, from numbers alone."""
-    rank, recipe = made_recipe(recipes, feedback.recipe_index)
-    polarity = polarity_of(feedback.score, prefer, avoid)
-    products = ", ".join(f"{p.name} {p.fraction:.0%}" for p in feedback.products) or "none recorded"
-    made = describe_recipe(recipe) if recipe else "a recipe of the run (which one was not recorded)"
-    lines = [f"The lab made {made} from run {run_id}" + (f" (rank {rank})." if rank else "."),
-             f"Score {feedback.score:g}/10 ({polarity}). Products: {products}."]
-    if recipe and recipe.get("modifier_smiles"):
-        lines.append(f"Modifier SMILES {recipe['modifier_smiles']}.")
-    for label, text in (("Pros", feedback.pros), ("Cons", feedback.cons), ("Other", feedback.other)):
-        if text.strip():  # a [C3] typed by the chemist must not become a later run's citation
-            lines.append(f"{label}: {snippet(neutralise_aliases(text), NOTE_CHARS)}")
-    structured = None
-    if recipe:
-        structured = {"rank": rank, "M1": recipe.get("M1"), "M2": recipe.get("M2"),
-                      "atomic_ratio": recipe.get("atomic_ratio"),
-                      "modifier": recipe.get("small_molecule_modifier"),
-                      "modifier_smiles": (recipe.get("modifier_structure") or {}).get("canonical_smiles")
-                      or recipe.get("modifier_smiles")}
-    return {"title": snippet(f"Lab result: {made} — score {feedback.score:g}/10", 200),
-            "content": "\n".join(lines)[:4000], "polarity": polarity, "recipe": structured,
-            "outcome": {"score": feedback.score, "fractions": {p.name: p.fraction for p in feedback.products},
-                        "product_ids": [p.product_id for p in feedback.products],
-                        "fractions_all_zero": feedback.fractions_all_zero}}
 
 
 def digest(conn: sqlite3.Connection, run_id: str, user_request: str, recipes_json: dict,
@@ -136,9 +97,10 @@ class Learner:
         try:
             outcome = self._learn(conn, job, worker_id)
             count_learn_job(outcome.status)
-            log.info("learn job %s (run %s, feedback v%d): %s%s", job.job_id, job.run_id,
-                     job.feedback_version, outcome.status,
-                     f", delta {outcome.delta_id}" if outcome.delta_id else "")
+            log.info("learn job %s (experiment %s, run %s): %s%s", job.job_id, job.experiment_id,
+                     job.run_id or "-", outcome.status,
+                     f", delta {outcome.delta_id}" if outcome.delta_id else
+                     ", unchanged" if outcome.unchanged else "")
             return outcome
         except LeaseLost as lost:
             log.error("learn job %s was taken from this worker: %s", job.job_id, lost.message)
@@ -160,41 +122,52 @@ class Learner:
 
     def _learn(self, conn: sqlite3.Connection, job: learn_jobs.LearnJob, worker_id: str) -> LearnOutcome:
         s = self.settings
-        feedback = get_feedback(conn, job.run_id)
-        output = runs.get_output(conn, job.run_id)
-        run = runs.get_run(conn, job.run_id)
-        recipes_json = output.recipes_json if output else {"recipes": []}
-        lab = lab_result(job.run_id, recipes_json.get("recipes", []), feedback,
-                         s.memory.prefer_score, s.memory.avoid_score)
-        notes: dict[str, Any] = {"feedback_version_read": feedback.version}
+        if job.experiment_id is None:
+            raise RunFailure(f"learn job {job.job_id} names no experiment (queued before migration v13 "
+                             "for a run without feedback); queue learning again")
+        experiment = get_experiment(conn, job.experiment_id)
+        found = learn_jobs.learn_input(conn, experiment)
+        input_hash = job.input_hash or found.fingerprint  # a job queued before v13 learns what is there
+        subject = Subject(experiment.experiment_id, found.run_id,
+                          found.feedback["version"] if found.feedback else None)
+        notes: dict[str, Any] = {"input_hash": input_hash, "experiment_version": experiment.version}
+        new_items: list[NewMemory] = []
+        corroborations: list[Corroboration] = []
         embedder = Embedder(s)
-        self._progress()
         try:
-            lessons: list[Lesson] = []
-            if s.memory.lessons and s.api_key:
-                text = digest(conn, job.run_id, get_batch(conn, run.batch_id).user_request,
-                              recipes_json, lab)
-                lessons, lesson_notes = self._ask_lessons(text)
-                notes.update(lesson_notes)
-            else:
-                notes["lessons_skipped"] = "no LLM configured" if not s.api_key else \
-                    "C2XC_MEMORY_LESSONS=0"
-            self._progress()
-            vectors = embedder.embed([f"{lab['title']}\n{lab['content']}",
-                                      *(f"{l.title}\n{l.content}" for l in lessons)])
+            if found.learnable:
+                new_items, corroborations = self._prepare(conn, found, embedder, notes)
         finally:
             embedder.close()
         self._progress()
+        return commit_learning(
+            conn, job=job, worker_id=worker_id, subject=subject, input_hash=input_hash,
+            current_hash=lambda: learn_jobs.learn_input(
+                conn, get_experiment(conn, experiment.experiment_id)).fingerprint,
+            embedder=embedder.stamp, new_items=new_items, corroborations=corroborations,
+            now=self.clock(), notes=notes)
+
+    def _prepare(self, conn: sqlite3.Connection, found: learn_jobs.LearnInput, embedder: Embedder,
+                 notes: dict[str, Any]) -> tuple[list[NewMemory], list[Corroboration]]:
+        """The new items with their vectors, and the corroborations of existing ones."""
+        s, experiment = self.settings, found.experiment
+        lab = lab_result(experiment, found.run_id, found.feedback or {}, s.memory.prefer_score,
+                         s.memory.avoid_score)
+        self._progress()
+        [lab_vector] = embedder.embed([f"{lab['title']}\n{lab['content']}"])  # fails before any LLM call
         new_items = [NewMemory(kind="lab_result", role="global", polarity=lab["polarity"],
                                title=lab["title"], content=lab["content"], recipe=lab["recipe"],
-                               outcome=lab["outcome"], vector=encode_vector(vectors[0]))]
-        # the same recipe made again (from another run): its earlier results are supported when the
-        # lab's verdict agrees and contradicted when it does not
+                               outcome=lab["outcome"], vector=encode_vector(lab_vector))]
+        # a replicate (the same recipe key, another experiment): the earlier results are supported
+        # when the lab's verdict agrees and contradicted when it does not
         corroborations = [Corroboration(earlier.memory_id, agrees=(lab["polarity"], earlier.polarity)
                                         not in OPPOSITE)
-                          for earlier in same_recipe_results(conn, lab["recipe"], job.run_id)]
-        for lesson, vector in zip(lessons, vectors[1:]):
-            twin = self._near_duplicate(conn, vector, job.run_id, embedder.stamp)
+                          for earlier in same_recipe_results(conn, lab["recipe"], experiment.experiment_id)]
+        lessons = self._lessons(conn, found, lab, notes)
+        self._progress()
+        vectors = embedder.embed([f"{l.title}\n{l.content}" for l in lessons]) if lessons else []
+        for lesson, vector in zip(lessons, vectors):
+            twin = self._near_duplicate(conn, vector, experiment.experiment_id, embedder.stamp)
             if twin is None:
                 new_items.append(NewMemory(kind="lesson", role=lesson.role, polarity=lesson.polarity,
                                            title=lesson.title, content=lesson.content,
@@ -203,9 +176,26 @@ class Learner:
                 corroborations.append(Corroboration(
                     twin.memory_id, agrees=(lesson.polarity, twin.polarity) not in OPPOSITE))
         notes["lessons"] = len(lessons)
-        return commit_learning(conn, job=job, worker_id=worker_id, embedder=embedder.stamp,
-                               new_items=new_items, corroborations=corroborations,
-                               now=self.clock(), notes=notes)
+        return new_items, corroborations
+
+    def _lessons(self, conn: sqlite3.Connection, found: learn_jobs.LearnInput, lab: dict[str, Any],
+                 notes: dict[str, Any]) -> list[Lesson]:
+        """Lessons need a run to reason about and a model to ask; else none, and the notes say why."""
+        s = self.settings
+        output = runs.get_output(conn, found.run_id) if found.run_id else None
+        why_not = ("C2XC_MEMORY_LESSONS=0" if not s.memory.lessons else
+                   "no LLM configured" if not s.api_key else
+                   "the result came from no run's output" if output is None else None)
+        if why_not:
+            notes["lessons_skipped"] = why_not
+            return []
+        run = runs.get_run(conn, found.run_id)
+        text = digest(conn, found.run_id, get_batch(conn, run.batch_id).user_request,
+                      output.recipes_json, lab)
+        self._progress()
+        lessons, lesson_notes = self._ask_lessons(text)
+        notes.update(lesson_notes)
+        return lessons
 
     def _ask_lessons(self, text: str) -> tuple[list[Lesson], dict[str, Any]]:
         llm = self.llm_factory(self.settings)
@@ -226,13 +216,16 @@ class Learner:
             lessons, notes = [], {"lessons_skipped": f"{failure.code}: {failure.message}"}
         return lessons, {**notes, "llm_calls": calls[-6:]}
 
-    def _near_duplicate(self, conn, vector, run_id: str, stamp: str):
-        """An active lesson of another run this one nearly repeats, or None."""
+    def _near_duplicate(self, conn, vector, experiment_id: str, stamp: str):
+        """An active lesson this one nearly repeats, or None: another experiment's, or this one's
+        earlier lesson that others corroborated (it outlives the re-learn, so no copy is added)."""
         hits = self.index.search(conn, vector, embedder=stamp, dim=self.settings.embedding_dim, k=8)
         close = [h for h in hits if h.score >= self.settings.memory.near_duplicate]
         items = get_items(conn, [h.memory_id for h in close])
         for hit in close:
             item = items.get(hit.memory_id)
-            if item and item.kind == "lesson" and item.source_run_id != run_id:
+            if item and item.kind == "lesson" and (
+                    item.source_experiment_id != experiment_id or
+                    kept_for_others(item, Subject(experiment_id, None, None))):
                 return item
         return None
