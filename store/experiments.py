@@ -163,7 +163,7 @@ def insert_experiment(conn: sqlite3.Connection, new: NewExperiment, now: float,
         return None
     stored = _records(conn, [conn.execute("SELECT * FROM experiments WHERE seq = ?", (seq,)).fetchone()])[0]
     if new.status in FINISHED:  # a result: memory learns it (SPEC 14), in the worker
-        learn_jobs.queue_in_transaction(conn, stored, "experiment", now)
+        learn_jobs.queue_in_transaction(conn, stored, "experiment", now, fresh=True)
     return stored if read_back else None
 
 

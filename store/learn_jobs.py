@@ -106,17 +106,21 @@ def learn_input(conn: sqlite3.Connection, experiment: Experiment) -> LearnInput:
 
 
 def queue_in_transaction(conn: sqlite3.Connection, experiment: Experiment, reason: str,
-                         now: float) -> LearnJob | None:
+                         now: float, *, fresh: bool = False) -> LearnJob | None:
     """Queue learning from the experiment as it is now (caller holds the write transaction).
 
     Nothing is queued for a dry run's result, for an experiment with no result and nothing
     learned to withdraw, or when what it would learn is what was learned already or is being
-    learned (that job is returned). Older queued jobs of the experiment give way.
+    learned (that job is returned). Older queued jobs of the experiment give way. ``fresh``:
+    the experiment was created in this transaction, so it has no jobs and no learning yet (an
+    import of thousands skips looking).
     """
     found = learn_input(conn, experiment)
     if found.dry_run:
         return None
     fingerprint = found.fingerprint
+    if fresh:
+        return _insert_job(conn, found, fingerprint, reason, now)
     learned = conn.execute(
         "SELECT j.* FROM memory_deltas d JOIN learn_jobs j ON j.job_id = d.job_id WHERE"
         " d.experiment_id = ? AND d.source = 'learn' AND d.status = 'applied'",
@@ -133,6 +137,12 @@ def queue_in_transaction(conn: sqlite3.Connection, experiment: Experiment, reaso
                  (SUPERSEDED, now, experiment.experiment_id, QUEUED, same["job_id"] if same else ""))
     if same is not None:
         return LearnJob.from_row(same)
+    return _insert_job(conn, found, fingerprint, reason, now)
+
+
+def _insert_job(conn: sqlite3.Connection, found: LearnInput, fingerprint: str, reason: str,
+                now: float) -> LearnJob:
+    experiment = found.experiment
     row = conn.execute(
         "INSERT INTO learn_jobs (job_id, experiment_id, run_id, feedback_version, input_hash, reason,"
         " status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
