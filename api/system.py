@@ -64,13 +64,17 @@ class SystemConfig(MethodView):
         s = services()
         run = s.run_settings
         missing = missing_for_normal_run(run)
+        stale = memory_items.stale_vector_count(conn(), run.embedder_stamp)
+        warnings = {"memory": f"{stale} active memories were embedded by another model than "
+                              f"{run.embedder_stamp} and are left out of retrieval until "
+                              "c2xc-admin reembed-memories"} if stale else {}
         return {
             "versions": {"service": __version__, "api": API_VERSION,
                          "db_schema": migrations.current_version(conn()),
                          "code_schema": migrations.LATEST_VERSION},
             "run": run.snapshot(), "llm_api_key_set": bool(run.api_key),
             "llm_provider": getattr(provider_for(run.llm_base_url), "name", None),
-            "normal_runs": {"ready": not missing, "missing": missing},
+            "normal_runs": {"ready": not missing, "missing": missing, "warnings": warnings},
             "knowledge_bases": [folder_status(name, directory, run.embedding_model,
                                               run.embedding_dim)
                                 for name, directory in run.kb_dirs().items()],
@@ -78,6 +82,6 @@ class SystemConfig(MethodView):
                         "keepalive_s": s.api_settings.streams.keepalive_s},
             "auth": {"token_required": bool(s.api_settings.auth.token)},
             "memory": {"active": memory_items.active_count(conn()),
-                       "stale_vectors": memory_items.stale_vector_count(conn(), run.embedder_stamp),
+                       "stale_vectors": stale,
                        "embedder": run.embedder_stamp, "top_k": run.memory.top_k},
         }

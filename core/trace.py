@@ -228,6 +228,17 @@ class MemoryExposed(TraceEvent):
 
 
 @dataclass(frozen=True)
+class MemoryStale(TraceEvent):
+    event_type: ClassVar[str] = "memory_stale"
+    summary: ClassVar[str] = ("the run started while memories were embedded by another model than the "
+                              "one configured: those are left out of retrieval until re-embedded")
+    stale: int = _field("active memories whose vector is missing or of another embedder")
+    active: int = _field("active memories in the bank")
+    embedder: str = _field("the embedder in force (`model@dim`)")
+    fix: str = _field("what an operator runs to bring them back")
+
+
+@dataclass(frozen=True)
 class LandscapeShown(TraceEvent):
     event_type: ClassVar[str] = "landscape_shown"
     summary: ClassVar[str] = ("the summary of the lab's experiments placed at the start of a node "
@@ -251,7 +262,7 @@ class PredictionsMade(TraceEvent):
 
 
 EVENT_TYPES: dict[str, type[TraceEvent]] = {cls.event_type: cls for cls in (
-    RunStarted, RecapInfo, KbQuery, KbGet, KbList, NoteUpdate, MemoryExposed, LandscapeShown, PredictionsMade,
+    RunStarted, RecapInfo, KbQuery, KbGet, KbList, NoteUpdate, MemoryExposed, MemoryStale, LandscapeShown, PredictionsMade,
     LlmRequest, LlmResponse, CitationsResolved, FinalOutput, RunFailed, RunCanceled)}
 TERMINAL_EVENT_TYPES = ("final_output", "run_failed", "run_canceled")
 

@@ -154,3 +154,35 @@ def test_the_terminal_client_lists_searches_shows_relearns_and_rolls_back(memory
     again = c2xc(svc, "rollback", done["delta_id"])
     assert again.returncode == 5 and "conflict" in again.stderr and len(again.stderr.splitlines()) == 1
     assert c2xc(svc, "memory", "show", "mem_nope").returncode == 3
+
+
+def test_memory_of_another_embedder_is_said_everywhere_until_reembedded(memory_service, llm):
+    """Issue 30 item 5: vectors of another embedder are never ranked, and that is never silent —
+    the System page's preflight, the run's trace, the worker's log; c2xc-admin brings them back."""
+    import subprocess
+    import sys
+
+    from tests.processes import REPO
+    svc = memory_service
+    [lab, *_] = svc.get("/memories", params={"kind": "lab_result"}).json()["items"]
+    if lab["status"] != "active":  # the tests before rolled its learning back: learn it again
+        assert svc.post(f"/runs/{lab['source_run_id']}/learn").status_code == 202
+        assert learned(svc, lab["source_run_id"])["status"] == "completed"
+    assert svc.get("/memories", params={"status": "active"}).json()["items"]
+    with sqlite3.connect(svc.db_path) as db:  # as if a different embedding model had made them
+        db.execute("UPDATE memory_vectors SET embedder = 'an-older-model@64'")
+    warning = svc.get("/system/config").json()["normal_runs"]["warnings"]["memory"]
+    assert "left out of retrieval" in warning and "c2xc-admin reembed-memories" in warning
+
+    run_id = _submit(svc, llm, RESEARCH[:1] + [ONE], recipes_per_run=1)
+    assert _finished(svc, run_id)["status"] == "completed"
+    [stale] = svc.all_events(run_id, event_type="memory_stale", include_payload="true")
+    assert stale["payload"]["stale"] >= 1 and stale["payload"]["fix"] == "c2xc-admin reembed-memories"
+    assert stale["payload"]["embedder"] == "fake-hash-64@64"
+    assert svc.all_events(run_id, event_type="memory_exposed") == []
+    assert "left out of retrieval; run c2xc-admin reembed-memories" in svc.worker_log()
+
+    fixed = subprocess.run([sys.executable, "-m", "store.admin", "--db", svc.db_path, "reembed-memories"],
+                           cwd=REPO, env=svc.env, capture_output=True, text=True, timeout=60)
+    assert fixed.returncode == 0, fixed.stderr
+    assert svc.get("/system/config").json()["normal_runs"]["warnings"] == {}

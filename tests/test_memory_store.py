@@ -245,3 +245,36 @@ def test_an_alias_typed_in_feedback_never_becomes_a_later_runs_citation(conn, fa
     [lab] = [i for i in active(conn) if i.source_run_id == run_id and i.kind == "lab_result"]
     assert "[C3]" not in lab.content and "[C4, C5]" not in lab.content
     assert "(C3 of its own run)" in lab.content and "[C2H4] up" in lab.content
+
+
+def test_reembedding_never_overwrites_an_edit_made_while_it_embedded(conn, fake_llm, monkeypatch):
+    """Issue 30 item 5: re-embedding is locked maintenance — a chemist's edit that lands between
+    its embedding call and its write keeps the edit's own vector; no delta is written."""
+    from dataclasses import replace as swap
+
+    from core.embedding import Embedder
+    from store.memory_reembed import reembed
+    normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1})
+    work_learn_jobs(conn, learner(fake_llm))
+    [item] = active(conn)
+    settings = swap(learner_settings(fake_llm), embedding_model="fake-hash-64-v2")
+    embedder = Embedder(settings)
+    edited_vector = encode_vector(hash_embedding("Corrected title\n" + item.content, 64))
+    real_embed = embedder.embed
+
+    def embed_while_a_chemist_edits(texts):
+        vectors = real_embed(texts)
+        memory_changes.patch_item(conn, item.memory_id, {"title": "Corrected title"}, 50.0,
+                                  vector=edited_vector, embedder=embedder.stamp)
+        return vectors
+
+    monkeypatch.setattr(embedder, "embed", embed_while_a_chemist_edits)
+    deltas_before = len(memory_deltas.list_deltas(conn, run_id=None, status=None, limit=50, cursor=None)[0])
+    result = reembed(conn, embedder)
+    embedder.close()
+
+    assert result == {"embedder": "fake-hash-64-v2@64", "reembedded": 0, "changed_meanwhile": 1}
+    from store.memory_items import get_vector
+    assert get_vector(conn, item.memory_id) == edited_vector
+    assert len(memory_deltas.list_deltas(conn, run_id=None, status=None, limit=50, cursor=None)[0]) == \
+        deltas_before + 1  # the edit's; re-embedding wrote none

@@ -23,7 +23,7 @@ from core import trace
 from core.errors import DependencyUnavailable, LeaseLost, RunFailure, ServiceError
 from core.metrics import count_run_end
 from core.settings import RunSettings, WorkerSettings
-from store import learn_jobs, runs, workers
+from store import learn_jobs, memory_items, runs, workers
 from store.db import DATABASE_ERRORS, Database, database_now
 from store.ids import new_id
 from store.migrations import migrate
@@ -90,6 +90,10 @@ class Worker:
         self._last_reconcile = time.monotonic()
         log.info("worker %s started (pid %d, db %s)", self.worker_id, os.getpid(),
                  self.database.path)
+        stale = memory_items.stale_vector_count(self.conn, self.run_settings.embedder_stamp)
+        if stale:  # memory is never switched off silently (SPEC 12)
+            log.warning("%d active memories were embedded by another model than %s and are left out of "
+                        "retrieval; run c2xc-admin reembed-memories", stale, self.run_settings.embedder_stamp)
 
     def _progress(self) -> None:
         if self._heartbeat is not None:

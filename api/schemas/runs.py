@@ -101,7 +101,9 @@ class SystemConfigSchema(ma.Schema):
     llm_provider = fields.String(allow_none=True, metadata={
         "description": "the known provider at llm_base_url (docs/OPERATIONS.md), or null"})
     normal_runs = fields.Dict(required=True, metadata={
-        "description": "{ready, missing}: what POST /batches would refuse a normal run for"})
+        "description": "{ready, missing, warnings}: what POST /batches would refuse a normal run for, "
+                       "and what would make it run worse ({name: reason}; e.g. memory embedded by "
+                       "another model, left out of retrieval until c2xc-admin reembed-memories)"})
     knowledge_bases = fields.List(fields.Nested(KnowledgeBaseStatusSchema), required=True)
     streams = fields.Dict(required=True)
     auth = fields.Dict(required=True, metadata={

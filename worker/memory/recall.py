@@ -10,23 +10,28 @@ and to the exposures table in one transaction, cited or not.
 
 With memory off for the batch (``memory: false``), ``C2XC_MEMORY_TOP_K=0``,
 or an empty bank, nothing is added: the prompts are the same size as
-without this feature, and no embedding call is made.
+without this feature, and no embedding call is made. Memories embedded by
+another model than the one configured are never ranked; a run that meets
+them records ``memory_stale`` (and the worker logs the command that fixes it).
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from core import trace
 from core.embedding import Embedder
 from core.prompts import template
 from store import memory_exposures
-from store.memory_items import MemoryItem, get_items
+from store.memory_items import MemoryItem, active_count, get_items, stale_vector_count
 from store.memory_search import Hit, MemoryIndex
 from worker.agent.context import snippet
 from worker.run_context import RunContext
 
 MEMORY_REF_PREFIX = memory_exposures.MEMORY_REF_PREFIX
 LINE_CHARS = 300
+REEMBED_COMMAND = "c2xc-admin reembed-memories"
+log = logging.getLogger("c2xc.worker.memory")
 
 MEMORY_SEARCH_TOOL = {
     "name": "memory_search",
@@ -51,6 +56,7 @@ class MemoryRecall:
         self.enabled = enabled and top_k > 0 and embedder is not None
         self._alias_of: dict[str, str] = {}  # memory id -> alias
         self._items: dict[str, MemoryItem] = {}  # alias -> item
+        self._stale: int | None = None  # counted once per run
 
     def refs(self) -> dict[str, str]:
         """alias -> ``mem:<id>`` for every memory shown in this run (for citation checks)."""
@@ -61,7 +67,22 @@ class MemoryRecall:
         return list(self._items)
 
     def _bank_is_empty(self) -> bool:
+        self._say_if_stale()
         return self.index.size(self.ctx.conn, self.embedder.stamp, self.embedder.dim) == 0
+
+    def _say_if_stale(self) -> None:
+        """Memories of another embedder are never ranked (mixed geometry); the run records that,
+        once, and the worker's log says what to run — memory is never switched off silently."""
+        if self._stale is not None:
+            return
+        self._stale = stale_vector_count(self.ctx.conn, self.embedder.stamp)
+        if self._stale:
+            event = trace.MemoryStale(stale=self._stale, active=active_count(self.ctx.conn),
+                                      embedder=self.embedder.stamp, fix=REEMBED_COMMAND)
+            self.ctx.emit(event)
+            log.warning("run %s: %d of %d memories were embedded by another model than %s and are "
+                        "left out of retrieval; run %s", self.ctx.run.run_id, event.stale, event.active,
+                        event.embedder, REEMBED_COMMAND)
 
     def _rank(self, text: str, k: int, roles: tuple[str, ...] | None) -> list[Hit]:
         query = self.embedder.embed_one(text)
@@ -117,6 +138,9 @@ class MemoryRecall:
         if not self.enabled:
             return "lab memory is switched off for this run"
         if self._bank_is_empty():
+            if self._stale:
+                return (f"the lab memory holds {self._stale} memories embedded by another model; none "
+                        f"can be searched until an operator runs {REEMBED_COMMAND}")
             return "the lab memory is empty"
         shown = self._expose(self._rank(query.strip(), k, None), node_id=node_id, role=role,
                              via="search", query=query.strip())

@@ -39,6 +39,11 @@ function renderConfig(config) {
     missing.append(h("li", {}, h("code", { text: name }), " — ", hintFor(name),
       lang === "en" ? h("span", { class: "hint", text: ` (${reason})` }) : null));
   }
+  if (config.normal_runs.warnings && config.normal_runs.warnings.memory) {
+    // runs still start, but memory of another embedder is out of retrieval until re-embedded
+    missing.append(h("li", { class: "warning", "data-warning": "memory" }, h("strong", { text: t("system.memory_stale") }),
+      " — ", t("system.memory_stale_hint", { n: config.memory.stale_vectors })));
+  }
   facts(document.getElementById("versions"), [
     [t("system.version_service"), config.versions.service], [t("system.version_api"), config.versions.api],
     [t("system.version_schema"), `${config.versions.db_schema} / ${config.versions.code_schema}`]]);
