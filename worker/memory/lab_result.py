@@ -70,8 +70,7 @@ def lab_result(experiment: Experiment, run_id: str | None, words: dict[str, str]
     else:
         outcome_line = f"Score {experiment.score:g}/10 ({polarity})."
         headline = f"score {experiment.score:g}/10"
-    lines = [f"The lab {'tried' if experiment.status == 'failed' else 'made'} {made} — "
-             f"experiment {experiment.experiment_id}, {_origin(experiment, run_id)}.", outcome_line]
+    lines = [f"The lab {'tried' if experiment.status == 'failed' else 'made'} {made}.", outcome_line]
     products = _products_line(experiment)
     if products:
         lines.append(products)
@@ -84,6 +83,7 @@ def lab_result(experiment: Experiment, run_id: str | None, words: dict[str, str]
     for label, text in texts:
         if text and text.strip():  # a [C3] typed by the chemist must not become a later run's citation
             lines.append(f"{label}: {snippet(neutralise_aliases(text), WORDS_CHARS)}")
+    lines.append(f"Source: experiment {experiment.experiment_id}, {_origin(experiment, run_id)}.")
     structured = None
     if recipe:
         source = experiment.source or {}

@@ -3,7 +3,8 @@
 Retrieval is not optional (SPEC 12): every node — the orchestrator and each
 expert it delegates to — starts with the top-k active memories of its role
 and of ``global``, ranked by similarity to its task, as one block of one
-line each. Each memory gets a run-scoped alias ``[M1]``, ``[M2]`` … (the same
+line each; among the closest few times k, the best and the worst lab result
+always have a place, so a mediocre result close in wording cannot hide them. Each memory gets a run-scoped alias ``[M1]``, ``[M2]`` … (the same
 memory keeps its alias all run long) that the final answer may cite; every
 memory placed before the model is written to the trace (``memory_exposed``)
 and to the exposures table in one transaction, cited or not.
@@ -29,21 +30,73 @@ from worker.agent.context import snippet
 from worker.run_context import RunContext
 
 MEMORY_REF_PREFIX = memory_exposures.MEMORY_REF_PREFIX
-LINE_CHARS = 300
+LINE_CHARS = 420  # a lab result's recipe, verdict and products fit whole
 REEMBED_COMMAND = "c2xc-admin reembed-memories"
 log = logging.getLogger("c2xc.worker.memory")
 
+POOL_FACTOR = 4  # a block's lab results are chosen from this many times top-k candidates
+FULL_CHARS = 4000
 MEMORY_SEARCH_TOOL = {
     "name": "memory_search",
     "description": ("Search the lab memory (results the lab measured, lessons learned from "
-                    "earlier runs, chemists' notes); returns memories with aliases [M#] to cite."),
+                    "earlier runs, chemists' notes); returns memories with aliases [M#] to cite. "
+                    "full=true returns each memory's whole text (a line is cut when long)."),
     "parameters": {"type": "object", "properties": {
         "query": {"type": "string"},
-        "top_k": {"type": "integer", "minimum": 1, "maximum": 5}}, "required": ["query"]}}
+        "top_k": {"type": "integer", "minimum": 1, "maximum": 5},
+        "full": {"type": "boolean"}}, "required": ["query"]}}
 
 
-def memory_line(alias: str, item: MemoryItem) -> str:
-    return f"[{alias}] {item.kind} · {item.polarity} · {snippet(item.title + ': ' + item.content, LINE_CHARS)}"
+def memory_line(alias: str, item: MemoryItem, full: bool = False) -> str:
+    """One memory as a prompt line: whole lines of its text up to the bound, never cut mid-line
+    (a lab result's products and verdict stay readable), saying so when more can be read."""
+    head = f"[{alias}] {item.kind} · {item.polarity} · {item.title}"
+    if full:
+        return f"{head}\n{item.content[:FULL_CHARS]}"
+    kept: list[str] = []
+    for line in item.content.splitlines():
+        if sum(len(k) + 3 for k in kept) + len(line) > LINE_CHARS:
+            break
+        kept.append(line)
+    if not kept:
+        kept = [snippet(item.content, LINE_CHARS)]
+    more = " … (memory_search with full=true reads it whole)" if len(kept) < len(item.content.splitlines()) \
+        else ""
+    return f"{head}: {' / '.join(kept)}{more}"
+
+
+def outcome_rank(item: MemoryItem) -> float | None:
+    """How good a lab result was: its score; a failed synthesis is below every score."""
+    outcome = item.outcome or {}
+    if outcome.get("status") == "failed":
+        return -1.0
+    score = outcome.get("score")
+    return float(score) if isinstance(score, (int, float)) else None
+
+
+def with_extremes(hits: list[Hit], items: dict[str, MemoryItem], k: int) -> list[Hit]:
+    """The k best hits, except that the best and the worst lab results among the candidates are
+    always there (from k = 3): the closest text alone can crowd out what the lab found best or
+    worst for the recipes the task is about (SPEC 12, round 2)."""
+    chosen = list(hits[:k])
+    if k < 3:
+        return chosen
+    rated = [(outcome_rank(items[h.memory_id]), h) for h in hits
+             if h.memory_id in items and items[h.memory_id].kind == "lab_result"]
+    rated = [(value, h) for value, h in rated if value is not None]
+    if not rated:
+        return chosen
+    best = max(rated, key=lambda pair: pair[0])[1]
+    worst = min(rated, key=lambda pair: pair[0])[1]
+    keep = {best.memory_id, worst.memory_id}
+    for extreme in dict.fromkeys((best, worst)):
+        if extreme in chosen:
+            continue
+        for position in range(len(chosen) - 1, -1, -1):  # the lowest-ranked that is not an extreme
+            if chosen[position].memory_id not in keep:
+                chosen[position] = extreme
+                break
+    return sorted(chosen, key=lambda h: -h.score)
 
 
 class MemoryRecall:
@@ -120,8 +173,9 @@ class MemoryRecall:
         """The memory block a node starts with, or None (memory off, or nothing in the bank)."""
         if not self.enabled or self._bank_is_empty():
             return None
-        shown = self._expose(self._rank(task, self.top_k, (role, "global")), node_id=node_id,
-                             role=role, via="context", query=task)
+        pool = self._rank(task, self.top_k * POOL_FACTOR, (role, "global"))
+        chosen = with_extremes(pool, get_items(self.ctx.conn, [h.memory_id for h in pool]), self.top_k)
+        shown = self._expose(chosen, node_id=node_id, role=role, via="context", query=task)
         if not shown:
             return None
         return template("memory_block").format(
@@ -135,6 +189,9 @@ class MemoryRecall:
         k = args.get("top_k", 3)
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= self.search_max_k:
             raise ValueError(f"top_k must be an integer 1..{self.search_max_k}")
+        full = args.get("full", False)
+        if not isinstance(full, bool):
+            raise ValueError("full must be true or false")
         if not self.enabled:
             return "lab memory is switched off for this run"
         if self._bank_is_empty():
@@ -144,4 +201,4 @@ class MemoryRecall:
             return "the lab memory is empty"
         shown = self._expose(self._rank(query.strip(), k, None), node_id=node_id, role=role,
                              via="search", query=query.strip())
-        return "\n".join(memory_line(alias, item) for alias, item in shown) or "no memory matched"
+        return "\n".join(memory_line(alias, item, full) for alias, item in shown) or "no memory matched"
