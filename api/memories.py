@@ -107,6 +107,7 @@ class MemoryDetail(MethodView):
     @blp.response(200, MemoryChangedSchema)
     @blp.alt_response(404, description="no such memory")
     @blp.alt_response(422, description="validation failed; details.fields lists the fields")
+    @blp.alt_response(409, description="the memory changed while this edit was being embedded: reload")
     @blp.alt_response(503, description="the text changed and no embedding endpoint is usable")
     def patch(self, body, memory_id):
         """Correct a memory (title, content, polarity, role) or archive/restore it (`status`).
@@ -115,11 +116,11 @@ class MemoryDetail(MethodView):
         stamp = services().run_settings.embedder_stamp
         changes = {k: v.strip() if k in ("title", "content") else v for k, v in body.items()}
         item = get_item(conn(), memory_id)
-        vector = None
+        vector, text = None, memory_changes.edited_text(item, changes)
         if memory_changes.needs_new_vector(item, changes, stamp):
-            vector = _embed(f"{changes.get('title', item.title)}\n{changes.get('content', item.content)}")
+            vector = _embed(text)  # outside the lock: the store checks the text is still this
         item, delta_id = memory_changes.patch_item(conn(), memory_id, changes, time.time(),
-                                                   vector=vector, embedder=stamp)
+                                                   vector=vector, embedder=stamp, embedded_text=text)
         return {"memory": item, "delta_id": delta_id}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from core.errors import ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from store import dialect
 from store.db import write_transaction
 from store.ids import new_id
@@ -35,6 +35,11 @@ def create_note(conn: sqlite3.Connection, *, title: str, content: str, role: str
         return get_item(conn, memory_id), delta_id
 
 
+def edited_text(item: MemoryItem, changes: dict[str, Any]) -> str:
+    """What is embedded once ``changes`` are applied to ``item``: its title and content."""
+    return f"{changes.get('title', item.title)}\n{changes.get('content', item.content)}"
+
+
 def needs_new_vector(item: MemoryItem, changes: dict[str, Any], embedder: str) -> bool:
     """A text change, or an item whose vector is missing or of another embedder."""
     return any(k in changes and changes[k] != getattr(item, k) for k in TEXT_CHANGES) \
@@ -42,8 +47,14 @@ def needs_new_vector(item: MemoryItem, changes: dict[str, Any], embedder: str) -
 
 
 def patch_item(conn: sqlite3.Connection, memory_id: str, changes: dict[str, Any], now: float,
-               *, vector: bytes | None, embedder: str) -> tuple[MemoryItem, str | None]:
-    """Apply a chemist's edit as a delta; no delta when nothing changes."""
+               *, vector: bytes | None, embedder: str,
+               embedded_text: str | None = None) -> tuple[MemoryItem, str | None]:
+    """Apply a chemist's edit as a delta; no delta when nothing changes.
+
+    ``vector`` was computed, before the lock, for ``embedded_text`` (title and content as the
+    caller read them, with the edit applied). If another change moved the text meanwhile the
+    vector would describe other words: ``Conflict``, and nothing changes.
+    """
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationFailed("these fields cannot be edited",
@@ -51,6 +62,10 @@ def patch_item(conn: sqlite3.Connection, memory_id: str, changes: dict[str, Any]
     with write_transaction(conn):
         dialect.lock(conn, "lock_memory_bank")  # deltas read the bank, then change it
         item = get_item(conn, memory_id)
+        if vector is not None and embedded_text is not None and \
+                edited_text(item, changes) != embedded_text:
+            raise Conflict(f"memory {memory_id} changed while this edit was being embedded; reload it "
+                           "and apply the edit again", {"memory_id": memory_id})
         effective = {k: v for k, v in changes.items() if getattr(item, k) != v}
         if not effective and vector is None:
             return item, None

@@ -162,3 +162,29 @@ def test_no_memory_body_is_a_500(client, body):
         assert reply.status_code < 500 or reply.status_code == 503, reply.get_json()
         if reply.status_code >= 400:
             assert set(reply.get_json()["error"]) == {"code", "message", "details"}
+
+
+def test_an_edit_whose_text_changed_while_it_was_embedded_is_refused(client, app_conn, monkeypatch):
+    """Issue 30 item 10: the PATCH embeds outside the lock; if another edit lands meanwhile, the
+    vector would describe words the memory no longer has — 409, and the other edit stands."""
+    import time
+
+    import api.memories
+    from store import memory_changes
+    from store.memory_items import encode_vector, get_item, get_vector
+    from tests.fake_openai import hash_embedding
+    memory_id = note(client)["memory"]["memory_id"]
+    theirs = encode_vector(hash_embedding("Platinum: avoid\nToo costly for scale-up.", 64))
+    real_embed = api.memories._embed
+
+    def embed_while_someone_else_edits(text):
+        vector = real_embed(text)
+        memory_changes.patch_item(app_conn, memory_id, {"title": "Platinum: avoid"}, time.time(),
+                                  vector=theirs, embedder="fake-hash-64@64")
+        return vector
+
+    monkeypatch.setattr(api.memories, "_embed", embed_while_someone_else_edits)
+    reply = client.patch(f"{API}/memories/{memory_id}", json={"content": "Pt is fine in trace amounts."})
+    assert reply.status_code == 409 and "reload it" in reply.get_json()["error"]["message"]
+    assert get_item(app_conn, memory_id).content == "Too costly for scale-up."  # theirs stands, whole
+    assert get_vector(app_conn, memory_id) == theirs
