@@ -58,6 +58,9 @@ class RunStarted(TraceEvent):
     model: str | None = _field("LLM model (normal runs)", optional=True)
     bounds: dict | None = _field("agent bounds in force (normal runs)", optional=True)
     prompts: dict | None = _field("prompt template versions (normal runs)", optional=True)
+    memory: dict | None = _field("the lab memory as this worker applies it: `{enabled, top_k, search_max_k, "
+                                 "embedder}` (normal runs; the batch's snapshot records the API's settings)",
+                                 optional=True)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from store import dialect, learn_jobs
 from store.db import write_transaction
 from store.ids import new_id
@@ -44,7 +46,10 @@ from store.memory_deltas import (
     undo_op,
     update_op,
 )
-from store.memory_items import MemoryItem, full_state, get_items, write_state
+from store.memory_items import MemoryItem, decode_vectors, full_state, get_items, write_state
+
+
+OPPOSITE = {("prefer", "avoid"), ("avoid", "prefer")}  # stances that disagree
 
 
 @dataclass(frozen=True)
@@ -158,11 +163,33 @@ def _corroborate(conn: sqlite3.Connection, c: Corroboration, subject: Subject, n
     return update_op(conn, c.memory_id, changes, now)
 
 
+def _late_twin(conn: sqlite3.Connection, lesson: NewMemory, subject: Subject, embedder: str,
+               threshold: float) -> MemoryItem | None:
+    """An active lesson of another experiment that ``lesson`` nearly repeats, read under the lock.
+
+    The worker looked before it asked the model, but another worker (another host) may have
+    committed the same lesson since; looking again here is what keeps one copy.
+    """
+    rows = conn.execute(
+        "SELECT m.memory_id, v.vector FROM memory_items m JOIN memory_vectors v ON v.memory_id = m.memory_id"
+        " WHERE m.kind = 'lesson' AND m.status = 'active' AND v.embedder = ?"
+        " AND (m.source_experiment_id IS NULL OR m.source_experiment_id != ?)",
+        (embedder, subject.experiment_id)).fetchall()
+    if not rows:
+        return None
+    mine = np.frombuffer(lesson.vector, dtype="<f4")
+    scores = decode_vectors([r["vector"] for r in rows], len(mine)) @ mine
+    best = int(np.argmax(scores))
+    return get_items(conn, [rows[best]["memory_id"]])[rows[best]["memory_id"]] \
+        if scores[best] >= threshold else None
+
+
 def commit_learning(conn: sqlite3.Connection, *, job: learn_jobs.LearnJob, worker_id: str,
                     subject: Subject, input_hash: str, current_hash: Callable[[], str],
                     embedder: str, new_items: list[NewMemory], corroborations: list[Corroboration],
-                    now: float, notes: dict[str, Any]) -> LearnOutcome:
-    """``current_hash`` reads the experiment's input fingerprint again, under the lock."""
+                    now: float, notes: dict[str, Any], near_duplicate: float = 0.92) -> LearnOutcome:
+    """``current_hash`` reads the experiment's input fingerprint again, under the lock;
+    ``near_duplicate`` is the cosine at which a new lesson is an existing one."""
     with write_transaction(conn):
         dialect.lock(conn, "lock_memory_bank")  # deltas read the bank, then change it
         learn_jobs.require_job_owner(conn, job.job_id, worker_id)
@@ -181,6 +208,17 @@ def commit_learning(conn: sqlite3.Connection, *, job: learn_jobs.LearnJob, worke
             undo, exact = _undo_previous(conn, previous, subject, now)
             ops += undo
             mark_rolled_back(conn, previous, now, f"relearn:{job.job_id}")
+        corroborations = list(corroborations)
+        kept: list[NewMemory] = []
+        for memory in new_items:
+            twin = _late_twin(conn, memory, subject, embedder, near_duplicate) \
+                if memory.kind == "lesson" else None
+            if twin is None:
+                kept.append(memory)
+            else:
+                corroborations.append(Corroboration(twin.memory_id,
+                                                    agrees=(memory.polarity, twin.polarity) not in OPPOSITE))
+        new_items = kept
         for memory in new_items:
             state = full_state({
                 "kind": memory.kind, "role": memory.role, "polarity": memory.polarity,

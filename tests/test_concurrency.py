@@ -189,3 +189,29 @@ def test_many_workers_claiming_at_once_take_each_run_once(database, conn, n_thre
     for thread in threads:
         thread.join(60)
     assert len(claimed) == 30 and len({run_id for run_id, _ in claimed}) == 30
+
+
+def test_a_chemists_edit_and_a_learn_commit_on_one_memory_keep_both(database, conn, fake_llm, monkeypatch):
+    """lock_memory_bank: a learn commit reads a memory (to add a replicate's support mark) and
+    writes it back; an edit of the same memory in between would be overwritten without the lock."""
+    from store import memory_changes, memory_learning
+    from store.memory_items import get_item, list_items
+    from tests.agent_fixtures import SECRET
+    from tests.memory_helpers import CU_MO, learner, normal_run_with_feedback, work_learn_jobs
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1})
+    work_learn_jobs(conn, learner(fake_llm))
+    [earlier] = list_items(conn, status="active", kind=None, role=None, polarity=None, limit=5, cursor=None)[0]
+    normal_run_with_feedback(conn, CU_MO, 8, {"C2H4": 1})  # a replicate: its learning marks `earlier`
+    the_learner = learner(fake_llm)
+
+    def learn():
+        return work_learn_jobs(database.connection(), the_learner)
+
+    def edit():
+        return memory_changes.patch_item(database.connection(), earlier.memory_id, {"polarity": "neutral"},
+                                         time.time(), vector=None, embedder=earlier.embedder)
+    first, second = interleave(monkeypatch, memory_learning, "update_op", learn, edit)
+    assert not isinstance(second, Exception), second
+    after = get_item(conn, earlier.memory_id)
+    assert after.polarity == "neutral" and len(after.support_experiment_ids) == 1  # both changes stand

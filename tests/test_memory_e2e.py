@@ -60,6 +60,9 @@ def test_the_next_run_is_shown_the_lab_result_and_cites_it(memory_service, llm):
                      request="Copper molybdenum TiO2 for ethylene")
     assert _finished(svc, second)["status"] == "completed"
 
+    [started] = svc.all_events(second, event_type="run_started", include_payload="true")
+    assert started["payload"]["memory"] == {"enabled": True, "top_k": 3, "search_max_k": 5,
+                                            "embedder": "fake-hash-64@64"}  # as the worker applied it
     opening = llm.chat_requests()[0]["messages"]
     block = next(m["content"] for m in opening if m["content"].startswith("Lab memory"))
     assert "[M1] lab_result · avoid" in block and "Cu–Mo 1:1" in block

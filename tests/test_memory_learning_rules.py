@@ -195,3 +195,28 @@ def test_a_job_that_cannot_embed_never_asks_the_model(conn, fake_llm):
     [job] = learn_jobs.jobs_of_run(conn, run_id)
     assert (job.status, job.error_code) == ("failed", "dependency_unavailable")
     assert fake_llm.chat_requests() == [] and active(conn) == []
+
+
+# --- item 10: two workers learning the same lesson at once keep one copy -----------------------
+
+def test_a_lesson_committed_by_another_worker_meanwhile_is_corroborated_not_copied(conn, fake_llm):
+    from store.memory_items import encode_vector
+    from store.memory_learning import NewMemory, Subject, commit_learning
+    from tests.fake_openai import hash_embedding
+    normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1})
+    normal_run_with_feedback(conn, CU_MO, 8, {"C2H4": 1})
+    conn.execute("INSERT INTO workers (worker_id, pid, host, started_at, heartbeat_at,"
+                 " poll_interval_s) VALUES ('w1', 1, 'h', 0, 0, 1)")
+    jobs = [learn_jobs.claim_next_learn_job(conn, "w1", 0.0) for _ in range(2)]
+    vector = encode_vector(hash_embedding("Cu-Mo pairs favour ethylene", 64))
+    lesson = NewMemory(kind="lesson", role="tio2_expert", polarity="prefer", title="Cu-Mo favours C2H4",
+                       content="Cu with Mo at 1:1 gave mostly C2H4.", vector=vector)
+    for job in jobs:  # both prepared before either committed: neither saw the other's lesson
+        commit_learning(conn, job=job, worker_id="w1",
+                        subject=Subject(job.experiment_id, job.run_id, job.feedback_version),
+                        input_hash=job.input_hash, current_hash=lambda job=job: job.input_hash,
+                        embedder="fake-hash-64@64", new_items=[lesson], corroborations=[], now=time.time(),
+                        notes={})
+    [kept] = active(conn, "lesson")
+    assert kept.source_experiment_id == jobs[0].experiment_id
+    assert kept.support_experiment_ids == [jobs[1].experiment_id]

@@ -144,7 +144,7 @@ class RecipeAgent:
             mode="normal", run_id=run.run_id, batch_id=run.batch_id, run_index=run.run_index,
             recipes_per_run=run.recipes_per_run, temperature=run.temperature,
             user_request=run.user_request, model=self.llm.settings.llm_model,
-            bounds=vars(self.bounds), prompts=template_versions()))
+            bounds=vars(self.bounds), prompts=template_versions(), memory=self.memory.settings()))
         root = Node(self.ids.next_id(), None, "orchestrator", 0, run.user_request)
         context = NodeContext(role_prompt("orchestrator", recipes_per_run=run.recipes_per_run),
                               run.user_request, self.window, memory=self._lab_blocks(root))

@@ -44,8 +44,8 @@ from store import events, learn_jobs, runs
 from store.batches import get_batch
 from store.experiments import get_experiment
 from store.memory_items import encode_vector, get_items, same_recipe_results
-from store.memory_learning import (Corroboration, LearnOutcome, NewMemory, Subject, commit_learning,
-                                   kept_for_others)
+from store.memory_learning import (OPPOSITE, Corroboration, LearnOutcome, NewMemory, Subject,
+                                   commit_learning, kept_for_others)
 from store.memory_search import MemoryIndex
 from worker.agent.context import snippet
 from worker.memory.lab_result import lab_result
@@ -54,7 +54,6 @@ from worker.memory.lessons import Lesson, distil_lessons
 
 log = logging.getLogger("c2xc.worker.learn")
 DIGEST_CONCLUSIONS = 6
-OPPOSITE = {("prefer", "avoid"), ("avoid", "prefer")}
 
 
 def digest(conn: sqlite3.Connection, run_id: str, user_request: str, recipes_json: dict,
@@ -145,7 +144,7 @@ class Learner:
             current_hash=lambda: learn_jobs.learn_input(
                 conn, get_experiment(conn, experiment.experiment_id)).fingerprint,
             embedder=embedder.stamp, new_items=new_items, corroborations=corroborations,
-            now=self.clock(), notes=notes)
+            now=self.clock(), notes=notes, near_duplicate=s.memory.near_duplicate)
 
     def _prepare(self, conn: sqlite3.Connection, found: learn_jobs.LearnInput, embedder: Embedder,
                  notes: dict[str, Any]) -> tuple[list[NewMemory], list[Corroboration]]:

@@ -111,6 +111,11 @@ class MemoryRecall:
         self._items: dict[str, MemoryItem] = {}  # alias -> item
         self._stale: int | None = None  # counted once per run
 
+    def settings(self) -> dict[str, Any]:
+        """What this run is shown, by this worker's settings (recorded in ``run_started``)."""
+        return {"enabled": self.enabled, "top_k": self.top_k, "search_max_k": self.search_max_k,
+                "embedder": self.embedder.stamp if self.embedder else None}
+
     def refs(self) -> dict[str, str]:
         """alias -> ``mem:<id>`` for every memory shown in this run (for citation checks)."""
         return {alias: f"{MEMORY_REF_PREFIX}{item.memory_id}" for alias, item in self._items.items()}
