@@ -22,7 +22,8 @@ from api.schemas.memory import (MemoryChangedSchema, MemoryCreateSchema, MemoryD
 from api.serializers import page_dict
 from core.embedding import Embedder
 from store import memory_changes, memory_deltas, memory_exposures
-from store.memory_items import MemoryItem, encode_vector, get_item, get_items, list_items
+from store.memory_items import (MemoryItem, contradicting_results, encode_vector, get_item, get_items,
+                                list_items, with_recipe)
 
 blp = Blueprint("memories", __name__, description="Lab memory: what the agent learned from the lab")
 
@@ -46,10 +47,12 @@ def _search(args: dict[str, Any]) -> dict[str, Any]:
     hits = services().memory_index.search(conn(), query, embedder=embedder.stamp, dim=embedder.dim,
                                           k=args["limit"] * 4, roles=roles)
     items = get_items(conn(), [h.memory_id for h in hits])
+    matching = with_recipe(conn(), list(items), args.get("metal"), args.get("modifier"))
     found = []
     for hit in hits:
         item = items[hit.memory_id]
-        if all(args.get(k) in (None, getattr(item, k)) for k in ("kind", "polarity")):
+        if hit.memory_id in matching and all(args.get(k) in (None, getattr(item, k))
+                                             for k in ("kind", "polarity")):
             found.append({**vars(item), "score": hit.score})
     return page_dict(found[:args["limit"]], None, False)
 
@@ -59,6 +62,8 @@ def provenance(item: MemoryItem) -> dict[str, Any]:
                                              memory_id=item.memory_id, limit=50, cursor=None)
     return {"source_run_id": item.source_run_id, "feedback_version": item.feedback_version,
             "source_experiment_id": item.source_experiment_id,
+            "contradicting": [{"memory_id": other.memory_id, "title": other.title, "polarity": other.polarity}
+                              for other in contradicting_results(conn(), item)],
             "deltas": [{"delta_id": d.delta_id, "source": d.source, "status": d.status,
                         "summary": d.summary, "created_at": d.created_at} for d in deltas],
             "exposed_to_runs": memory_exposures.runs_exposed_to(conn(), item.memory_id),
@@ -71,13 +76,15 @@ class Memories(MethodView):
     @blp.response(200, MemoryListSchema)
     @blp.alt_response(503, description="q given, and no usable embedding endpoint")
     def get(self, args):
-        """List memories newest first (filters `status`, `kind`, `role`, `polarity`), or search
-        them by similarity with `q` (active memories only, ranked, one bounded page)."""
+        """List memories newest first (filters `status`, `kind`, `role`, `polarity`, `metal`,
+        `modifier`), or search them by similarity with `q` (active memories only, whatever
+        `status` says; ranked, one bounded page; the other filters apply)."""
         if args.get("q"):
             return _search(args)
         items, next_cursor, has_more = list_items(
             conn(), status=args.get("status"), kind=args.get("kind"), role=args.get("role"),
-            polarity=args.get("polarity"), limit=args["limit"], cursor=args.get("cursor"))
+            polarity=args.get("polarity"), limit=args["limit"], cursor=args.get("cursor"),
+            metal=args.get("metal"), modifier_smiles=args.get("modifier"))
         return page_dict(items, next_cursor, has_more)
 
     @blp.arguments(MemoryCreateSchema)

@@ -1,6 +1,6 @@
 """Does lab memory carry the lab's results to the next recipes? An A/B/placebo benchmark.
 
-    .venv/bin/python bench/memory_ab.py [--seeds 3] [--rounds 6] [--runs 4] [--out docs/memory_ab.json]
+    .venv/bin/python bench/memory_ab.py [--seeds 12] [--rounds 6] [--runs 4] [--out docs/memory_ab.json]
 
 A seeded **lab oracle** (a hidden response surface: each metal and modifier
 has a latent effect, the C2H4 fraction is a logistic of their sum) plays the
@@ -14,8 +14,12 @@ embeddings from the fake OpenAI-compatible server on loopback. Three arms:
 * ``on``      — memory on: each run is shown the top-k memories for its task
                 (:class:`worker.memory.recall.MemoryRecall`, the agent's own
                 retrieval) and may call ``memory_search`` on a candidate;
-* ``placebo`` — memory on, but the bank holds only irrelevant notes and nothing
-                is learned.
+* ``placebo`` — memory on and learned exactly as ``on`` — one lab result per
+                recipe made, the same count and format — but each round's
+                outcomes are shuffled among its recipes before they are
+                recorded: lab-result-shaped memories whose numbers belong to
+                another recipe. What ``on`` gains over it is what the lab's
+                *true* results are worth, not what having memories is worth.
 
 The proposer is a **scripted model**, not an LLM: it explores the recipe space
 at random, avoids a candidate whose memory says the lab found it poor, and
@@ -52,8 +56,7 @@ from core.embedding import Embedder  # noqa: E402
 from core.settings import MemorySettings, load_run_settings  # noqa: E402
 from store import batches, feedback, products, runs  # noqa: E402
 from store.db import Database, write_transaction  # noqa: E402
-from store.memory_changes import create_note  # noqa: E402
-from store.memory_items import encode_vector, write_state  # noqa: E402
+from store.memory_items import encode_vector, full_state, write_state  # noqa: E402
 from store.memory_search import MemoryIndex  # noqa: E402
 from store.migrations import migrate  # noqa: E402
 from store.records import RunOutput  # noqa: E402
@@ -66,9 +69,6 @@ METALS = ["Cu", "Ag", "Zn", "Mo", "Ni", "Co", "Fe", "Bi"]
 MODIFIERS = {"4-mercaptobenzoic acid": "OC(=O)c1ccc(S)cc1", "trifluoroacetic acid": "OC(=O)C(F)(F)F",
              "acetic acid": "CC(=O)O", "glycine": "NCC(=O)O"}
 TASK = "Propose a dual-metal TiO2 recipe with a -COOH modifier for selective ethylene"
-PLACEBO = ["Calibrate the GC weekly", "Label every vial with the date", "Keep the glovebox O2 below 1 ppm",
-           "Order solvents a month ahead", "Back up the instrument PC", "Wear nitrile gloves",
-           "The fume hood alarm is loud", "Use the blue notebook for syntheses"]
 
 
 class Oracle:
@@ -147,14 +147,11 @@ def run_arm(arm: str, seed: int, rounds: int, per_round: int, settings, workdir:
     learner = Learner(settings, index)
     embedder = Embedder(settings)
     ids = product_ids(conn)
-    if arm == "placebo":
-        for text in PLACEBO:
-            create_note(conn, title=text, content=text, role="global", polarity="neutral", extra={},
-                        vector=encode_vector(embedder.embed_one(text)), embedder=embedder.stamp, now=time.time())
+    shuffler = random.Random(seed + 104_729)  # its own draws: the proposer's stay those of ``on``
     poor: set[str] = set()
     per_round_mean, repeats, learn_s = [], [], []
     for _ in range(rounds):
-        outcomes, repeated = [], 0
+        outcomes, repeated, made = [], 0, []
         for _ in range(per_round):
             with write_transaction(conn):
                 batches.insert_batch(conn, user_request=TASK, n_runs=1, recipes_per_run=1, temperature=0.7,
@@ -170,14 +167,16 @@ def run_arm(arm: str, seed: int, rounds: int, per_round: int, settings, workdir:
             value = oracle.c2h4(recipe["M1"], recipe["M2"], recipe["small_molecule_modifier"])
             repeated += describe(recipe) in poor
             outcomes.append(value)
-            score = round(10 * value, 1)
-            if score <= settings.memory.avoid_score:
+            if round(10 * value, 1) <= settings.memory.avoid_score:
                 poor.add(describe(recipe))
-            feedback.put_feedback(conn, claimed.run_id, score=score, pros="", cons="", other="",
+            made.append(claimed.run_id)
+        recorded = list(outcomes)
+        if arm == "placebo":  # the same results, each recorded against another recipe of the round
+            shuffler.shuffle(recorded)
+        for run_id, value in zip(made, recorded):
+            feedback.put_feedback(conn, run_id, score=round(10 * value, 1), pros="", cons="", other="",
                                   recipe_index=1, products=[(ids["C2H4"], value), (ids["other"], 1 - value)],
                                   extra={})
-        if arm == "placebo":
-            conn.execute("UPDATE learn_jobs SET status = 'superseded' WHERE status = 'queued'")
         from store import learn_jobs
         while (job := learn_jobs.claim_next_learn_job(conn, "bench", time.time())) is not None:
             started = time.perf_counter()
@@ -200,11 +199,9 @@ def search_latency(n: int, dim: int = 1024, probes: int = 50) -> dict:
         now = time.time()
         with write_transaction(conn):
             for i in range(n):
-                state = {"status": "active", "kind": "lesson", "role": ["global", "tio2_expert"][i % 2],
-                         "polarity": "neutral", "title": f"lesson {i}", "content": f"lesson {i}", "recipe": None,
-                         "outcome": None, "source_run_id": None, "feedback_version": None,
-                         "support_run_ids": [], "contra_run_ids": [], "updated_at": now, "extra": {},
-                         "embedder": f"bench@{dim}"}
+                state = full_state({"kind": "lesson", "role": ["global", "tio2_expert"][i % 2],
+                                    "polarity": "neutral", "title": f"lesson {i}", "content": f"lesson {i}",
+                                    "updated_at": now, "embedder": f"bench@{dim}"})
                 write_state(conn, f"mem_{i:08d}", state, encode_vector(rng.standard_normal(dim)), created_at=now)
         index = MemoryIndex()
         query = rng.standard_normal(dim)
@@ -222,9 +219,17 @@ def search_latency(n: int, dim: int = 1024, probes: int = 50) -> dict:
             "warm_median_ms": round(statistics.median(warm) * 1000, 3)}
 
 
+def spread(values: list[float]) -> dict:
+    """Median and quartiles over seeds: how much a seed's luck moves the figure."""
+    ordered = sorted(values)
+    quartiles = statistics.quantiles(ordered, n=4) if len(ordered) > 1 else [ordered[0]] * 3
+    return {"median": round(quartiles[1], 3), "q1": round(quartiles[0], 3), "q3": round(quartiles[2], 3),
+            "seeds": len(ordered)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=12)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--runs", type=int, default=4, help="runs per round and arm")
     parser.add_argument("--out", default="docs/memory_ab.json")
@@ -240,8 +245,11 @@ def main() -> None:
             results["arms"][arm] = {
                 "mean_c2h4_by_round": [round(statistics.fmean(s["mean_c2h4"][r] for s in per_seed), 3)
                                        for r in range(args.rounds)],
+                "sd_over_seeds_by_round": [round(statistics.stdev(s["mean_c2h4"][r] for s in per_seed), 3)
+                                           if len(per_seed) > 1 else 0.0 for r in range(args.rounds)],
                 "repeat_poor_by_round": [round(statistics.fmean(s["repeat_poor"][r] for s in per_seed), 3)
                                          for r in range(args.rounds)],
+                "last_half": spread([statistics.fmean(s["mean_c2h4"][args.rounds // 2:]) for s in per_seed]),
                 "learn_job_median_ms": round(statistics.median(
                     [x for s in per_seed for x in s["learn_s"]] or [0]) * 1000, 1)}
             print(arm, json.dumps(results["arms"][arm]), flush=True)

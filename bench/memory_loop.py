@@ -1,6 +1,6 @@
 """The lab-memory loop through the real service: batch → oracle feedback → learning → next batch.
 
-    .venv/bin/python -m bench.memory_loop [--rounds 5] [--runs 3] [--seed 0]
+    .venv/bin/python -m bench.memory_loop [--rounds 5] [--runs 3] [--seeds 3]
     # with a real model (its key in OPENAI_API_KEY; KBs built with c2xc-kb for that embedding):
     .venv/bin/python -m bench.memory_loop --llm-base-url URL --llm-model NAME \\
         --embedding-model E --embedding-dim D --kb-principles DIR --kb-modulation DIR
@@ -17,7 +17,16 @@ on its own service and database:
 * ``on``       — memory on;
 * ``rollback`` — memory on, but every learn delta is rolled back as soon as it
                  lands (``POST /memory/deltas/{id}/rollback``): what the loop
-                 looks like when the lab's results are undone.
+                 looks like when the lab's results are undone;
+* ``placebo``  — memory on and learned like ``on`` (one lab result per recipe
+                 made, the same count and format), but each round's outcomes
+                 are shuffled among its recipes before they are sent as
+                 feedback: memories shaped like the lab's, whose numbers belong
+                 to another recipe.
+
+Each arm runs for every seed (``--seeds``; seed s draws the oracle and the
+script's choices); the report gives per round the mean over seeds and its
+spread, and the last half's median and quartiles.
 
 Without ``--llm-base-url`` the model is a **script** on a fake
 OpenAI-compatible server (127.0.0.1): it searches once, then answers with a
@@ -129,9 +138,10 @@ def service_env(args, fake: FakeOpenAI | None, kbs: tuple[str, str]) -> dict[str
     return env
 
 
-def run_arm(arm: str, args, env: dict[str, str], workdir: Path) -> dict:
+def run_arm(arm: str, seed: int, args, env: dict[str, str], workdir: Path) -> dict:
     svc = ServiceProcesses(workdir, env)
-    oracle, poor = Oracle(args.seed), set()
+    oracle, poor = Oracle(seed), set()
+    shuffler = random.Random(seed + 104_729)  # its own draws: the script's stay those of ``on``
     rounds = []
     try:
         svc.start_api()
@@ -154,14 +164,17 @@ def run_arm(arm: str, args, env: dict[str, str], workdir: Path) -> dict:
                 repeated += describe(recipe) in poor
                 memory = svc.get(f"/runs/{run_id}/memory").json()
                 shown, cited = shown + len(memory["exposures"]), cited + len(memory["cited"])
-                score = round(10 * value, 1)
-                if score <= 3:
+                if round(10 * value, 1) <= 3:
                     poor.add(describe(recipe))
+                measured.append(run_id)
+            recorded = list(outcomes)
+            if arm == "placebo":  # the same results, each sent as another recipe's of the round
+                shuffler.shuffle(recorded)
+            for run_id, value in zip(measured, recorded):
                 requests.put(f"{svc.base_url}/runs/{run_id}/feedback", timeout=30, json={
-                    "score": score, "recipe_index": 1, "products": [
+                    "score": round(10 * value, 1), "recipe_index": 1, "products": [
                         {"product_id": products["C2H4"], "value": value},
                         {"product_id": products["other"], "value": 1 - value}]}).raise_for_status()
-                measured.append(run_id)
             for run_id in measured:
                 def learned(run_id=run_id):
                     jobs = svc.get(f"/runs/{run_id}/memory").json()["learn_jobs"]
@@ -172,7 +185,7 @@ def run_arm(arm: str, args, env: dict[str, str], workdir: Path) -> dict:
             rounds.append({"mean_c2h4": round(statistics.fmean(outcomes), 3) if outcomes else None,
                            "completed_runs": len(outcomes), "repeat_poor": repeated,
                            "memories_shown": shown, "memories_cited": cited})
-            print(arm, json.dumps(rounds[-1]), flush=True)
+            print(arm, seed, json.dumps(rounds[-1]), flush=True)
     finally:
         svc.stop_all()
     return {"rounds": rounds}
@@ -182,8 +195,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--runs", type=int, default=3, help="runs per batch (1-5)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--arms", default="off,on,rollback")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--arms", default="off,on,placebo,rollback")
     parser.add_argument("--llm-base-url")
     parser.add_argument("--llm-model")
     parser.add_argument("--embedding-model")
@@ -198,8 +211,9 @@ def main() -> None:
         if args.llm_base_url:
             kbs, fake = (args.kb_principles, args.kb_modulation), None
             for arm in args.arms.split(","):
-                (root / arm).mkdir()
-                results["arms"][arm] = run_arm(arm, args, service_env(args, None, kbs), root / arm)
+                results["arms"][arm] = summary([run_arm(arm, seed, args, service_env(args, None, kbs),
+                                                        workdir(root, arm, seed))
+                                                for seed in range(args.seeds)])
         else:
             with FakeOpenAI(embedding_dim=64) as fake:
                 settings = fake_endpoint_settings(fake)
@@ -207,10 +221,38 @@ def main() -> None:
                 kbs = (build_kb(root / "principles", PRINCIPLES_DOCS, settings, fake=fake),
                        build_kb(root / "modulation", MODULATION_DOCS, settings, fake=fake))
                 for arm in args.arms.split(","):
-                    fake.respond = ScriptedChemist(args.seed)  # every arm starts from the same draws
-                    (root / arm).mkdir()
-                    results["arms"][arm] = run_arm(arm, args, service_env(args, fake, kbs), root / arm)
+                    per_seed = []
+                    for seed in range(args.seeds):
+                        fake.respond = ScriptedChemist(seed)  # every arm starts from the same draws
+                        per_seed.append(run_arm(arm, seed, args, service_env(args, fake, kbs),
+                                                workdir(root, arm, seed)))
+                    results["arms"][arm] = summary(per_seed)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+
+
+def workdir(root: Path, arm: str, seed: int) -> Path:
+    path = root / f"{arm}-{seed}"
+    path.mkdir()
+    return path
+
+
+def summary(per_seed: list[dict]) -> dict:
+    """Per round: mean over seeds and its spread; the last half: median and quartiles over seeds."""
+    from bench.memory_ab import spread
+    rounds = len(per_seed[0]["rounds"])
+
+    def values(r: int, key: str) -> list[float]:
+        return [s["rounds"][r][key] for s in per_seed if s["rounds"][r][key] is not None]
+    return {
+        "mean_c2h4_by_round": [round(statistics.fmean(values(r, "mean_c2h4")), 3) for r in range(rounds)],
+        "sd_over_seeds_by_round": [round(statistics.stdev(values(r, "mean_c2h4")), 3)
+                                   if len(values(r, "mean_c2h4")) > 1 else 0.0 for r in range(rounds)],
+        "repeat_poor_by_round": [sum(values(r, "repeat_poor")) for r in range(rounds)],
+        "shown_by_round": [sum(values(r, "memories_shown")) for r in range(rounds)],
+        "cited_by_round": [sum(values(r, "memories_cited")) for r in range(rounds)],
+        "last_half": spread([statistics.fmean(x for x in (r["mean_c2h4"] for r in s["rounds"][rounds // 2:])
+                                              if x is not None) for s in per_seed]),
+        "per_seed": per_seed}
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import numpy as np
 
 from core.errors import NotFound
 from core.recipe_key import key_or_none
+from store import dialect
 from store.cursor import decode_cursor, page, where
 
 CURSOR_KIND = "memories"
@@ -136,17 +137,57 @@ def get_vector(conn: sqlite3.Connection, memory_id: str) -> bytes | None:
 
 
 def list_items(conn: sqlite3.Connection, *, status: str | None, kind: str | None,
-               role: str | None, polarity: str | None, limit: int,
-               cursor: str | None) -> tuple[list[MemoryItem], str | None, bool]:
-    """Newest first, keyset-paged."""
+               role: str | None, polarity: str | None, limit: int, cursor: str | None,
+               metal: str | None = None, modifier_smiles: str | None = None
+               ) -> tuple[list[MemoryItem], str | None, bool]:
+    """Newest first, keyset-paged. ``metal`` (either metal) and ``modifier_smiles`` (canonical)
+    find the memories learned from experiments with that recipe part: lab results and the
+    lessons of those experiments."""
+    by_recipe = bool(metal or modifier_smiles)  # then the recipe's keys drive the search
     clause, params = where([
         ("m.seq < ?", decode_cursor(CURSOR_KIND, cursor) if cursor else None),
-        ("m.status = ?", status), ("m.kind = ?", kind), ("m.role = ?", role),
-        ("m.polarity = ?", polarity)])
+        *((dialect.equals(conn, f"m.{name}", use_index=not by_recipe), value) for name, value in
+          (("status", status), ("kind", kind), ("role", role), ("polarity", polarity)))])
+    for sql, value in _recipe_conditions(conn, metal, modifier_smiles):
+        clause += f" {'AND' if clause else 'WHERE'} {sql}"
+        params += value
     rows = conn.execute(f"{_SELECT} {clause} ORDER BY m.seq DESC LIMIT ?",
                         (*params, limit + 1)).fetchall()
     items, next_cursor, has_more = page(rows, limit, CURSOR_KIND, lambda row: row["seq"])
     return [_item(row) for row in items], next_cursor, has_more
+
+
+def _recipe_conditions(conn: sqlite3.Connection, metal: str | None,
+                       modifier_smiles: str | None) -> list[tuple[str, list]]:
+    """The items learned from experiments with ``metal`` (either one) / ``modifier_smiles``.
+
+    The items' own keys come from index searches (experiments by metal or structure, then their
+    items); the page is read by those keys in seq order — an OR or a join would sort every match
+    to return one page (tests/test_query_plans.py)."""
+    seq = "m.seq"  # searched by rowid from the IN list, in order: no sort, whatever the table's size
+    learned_from = ("SELECT i.seq FROM memory_items i WHERE i.source_experiment_id IN"
+                    " (SELECT experiment_id FROM experiments WHERE {})")
+    found = []
+    if metal:
+        found.append((f"{seq} IN ({learned_from.format('m1 = ?')} UNION ALL "
+                      f"{learned_from.format('m2 = ?')})", [metal, metal]))
+    if modifier_smiles:
+        found.append((f"{seq} IN ({learned_from.format('canonical_smiles = ?')})", [modifier_smiles]))
+    return found
+
+
+def with_recipe(conn: sqlite3.Connection, memory_ids: list[str], metal: str | None,
+                modifier_smiles: str | None) -> set[str]:
+    """Those of ``memory_ids`` learned from an experiment with that metal / modifier."""
+    conditions = _recipe_conditions(conn, metal, modifier_smiles)
+    if not memory_ids or not conditions:
+        return set(memory_ids)
+    marks = ",".join("?" * len(memory_ids))
+    sql = " AND ".join(c for c, _ in conditions)
+    params = [p for _, values in conditions for p in values]
+    return {row[0] for row in conn.execute(
+        f"SELECT m.memory_id FROM memory_items m WHERE m.memory_id IN ({marks}) AND {sql}",
+        (*memory_ids, *params))}
 
 
 def same_recipe_results(conn: sqlite3.Connection, recipe: dict[str, Any] | None,
@@ -164,6 +205,16 @@ def same_recipe_results(conn: sqlite3.Connection, recipe: dict[str, Any] | None,
                         " AND (m.source_experiment_id IS NULL OR m.source_experiment_id != ?)",
                         (other_than_experiment,)).fetchall()
     return [item for item in map(_item, rows) if key(item.recipe) == wanted]
+
+
+def contradicting_results(conn: sqlite3.Connection, item: MemoryItem) -> list[MemoryItem]:
+    """Active lab results of the same recipe key whose verdict is the opposite of ``item``'s: a
+    chemist should look (a replicate that failed, a result typed in wrong)."""
+    if item.kind != "lab_result" or item.status != "active" or item.polarity == "neutral":
+        return []
+    opposite = "avoid" if item.polarity == "prefer" else "prefer"
+    return [other for other in same_recipe_results(conn, item.recipe, item.source_experiment_id or "")
+            if other.polarity == opposite and other.memory_id != item.memory_id]
 
 
 def generation(conn: sqlite3.Connection) -> int:

@@ -235,8 +235,8 @@ def commit_learning(conn: sqlite3.Connection, *, job: learn_jobs.LearnJob, worke
             if op is not None:
                 ops.append(op)
                 seen.add(corroboration.memory_id)
-        what = f"feedback v{subject.feedback_version} of {subject.run_id}" if subject.feedback_version \
-            else f"experiment {subject.experiment_id}"
+        what = f"the lab feedback on run {subject.run_id} (save {subject.feedback_version})" \
+            if subject.feedback_version else f"experiment {subject.experiment_id}"
         summary = (f"learned from {what}: {len(new_items)} new, {len(seen)} corroborated"
                    if new_items else f"withdrew experiment {subject.experiment_id} (no result to learn)")
         delta_id = apply_delta(conn, source="learn", summary=summary, ops=ops, now=now,

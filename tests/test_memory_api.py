@@ -188,3 +188,23 @@ def test_an_edit_whose_text_changed_while_it_was_embedded_is_refused(client, app
     assert reply.status_code == 409 and "reload it" in reply.get_json()["error"]["message"]
     assert get_item(app_conn, memory_id).content == "Too costly for scale-up."  # theirs stands, whole
     assert get_vector(app_conn, memory_id) == theirs
+
+
+def test_memories_filter_by_metal_and_modifier_and_a_search_covers_active_ones(client, app_conn, fake_llm):
+    """Issue 30 item 11: the filters a chemist uses; the meaning search says what it covers."""
+    from tests.memory_helpers import AG_ZN
+    normal_run_with_feedback(app_conn, CU_MO, 9, {"C2H4": 1})
+    normal_run_with_feedback(app_conn, AG_ZN, 2, {"H2": 1})
+    work_learn_jobs(app_conn, learner(fake_llm))
+
+    def titles(**query):
+        reply = client.get(f"{API}/memories", query_string=query)
+        assert reply.status_code == 200, reply.get_json()
+        return [i["title"] for i in reply.get_json()["items"]]
+    assert [t.split(" — ")[0] for t in titles(metal="Mo")] == ["Lab result: Cu–Mo 1:1 with 4-mercaptobenzoic acid"]
+    assert len(titles(modifier="C(F)(F)(F)C(O)=O")) == 1 and titles(metal="Ag", modifier="OC(=O)c1ccc(S)cc1") == []
+    assert len(titles(q="silver zinc", metal="Zn")) == 1 and titles(q="silver zinc", metal="Fe") == []
+    bad = client.get(f"{API}/memories", query_string={"modifier": "C1CC"}).get_json()
+    assert bad["error"]["details"]["fields"]["modifier"]
+    archived = client.get(f"{API}/memories", query_string={"q": "silver", "status": "archived"}).get_json()
+    assert "active memories only" in archived["error"]["details"]["fields"]["q"][0]

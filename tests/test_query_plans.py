@@ -75,8 +75,11 @@ def _paged_gets(spec: dict) -> list[tuple[str, dict]]:
 
 # Sample values for filters that are free text or ids rather than a fixed set.
 SAMPLES = {"q": "plans", "event_type": "kb_query", "since": 1.0, "until": 4e9, "plan_id": "plan_0",
-           "metal": "Cu", "recipe_key": "Cu1Mo3|O=C(O)c1ccccc1"}
+           "metal": "Cu", "recipe_key": "Cu1Mo3|O=C(O)c1ccccc1", "experiment_id": "exp_0",
+           "modifier": "OC(=O)c1ccccc1"}
 NOT_FILTERS = {"limit", "cursor"}
+# Filter combinations answered 422 by design (a search by meaning covers active memories only).
+REFUSED = [("q=", "status=archived")]
 
 
 def _filter_values(operation: dict, ids: dict) -> dict[str, list]:
@@ -139,6 +142,8 @@ def _call_every_list(client, ids: dict) -> int:
     for path, operation in _paged_gets(spec):
         for url in _urls(path.removeprefix(API), operation, ids):
             first = client.get(API + url)
+            if first.status_code == 422 and any(all(part in url for part in rule) for rule in REFUSED):
+                continue  # a combination the API refuses by rule: nothing is queried
             assert first.status_code == 200, (url, first.get_json())
             cursor = first.get_json()["next_cursor"]
             calls += 1

@@ -64,13 +64,14 @@ def test_the_memory_tab_shows_what_was_learned_and_previews_a_rollback(chrome, s
     use_preferences(chrome, svc.origin, lang=lang)
     chrome.get(f"{svc.origin}/runs/{runs[0]}#memory")
     wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, "#memory-deltas .delta"), message="the delta")
-    assert "completed" in chrome.find_element(By.ID, "memory-jobs").text
+    job = chrome.find_element(By.CSS_SELECTOR, "#memory-jobs li[data-status=completed]")
+    assert ("Learned" if lang == "en" else "已学习") in job.text
     delta = chrome.find_element(By.CSS_SELECTOR, "#memory-deltas .delta")
     assert ("Added" if lang == "en" else "新增") in delta.text and "Lab result" in delta.text
     delta.find_element(By.CSS_SELECTOR, "button.ghost").click()  # Roll back…
     preview = wait_for(chrome, lambda d: [p for p in d.find_elements(By.CSS_SELECTOR, ".delta .panel.note")
                                           if p.is_displayed()], message="the preview")[0]
-    assert "mem_" in preview.text  # the memory that would leave retrieval, by id
+    assert "Lab result" in preview.text and "mem_" not in preview.text  # named by its title, not its id
     screenshot(chrome, f"run-memory-light-{lang}")
     chrome.get(f"{svc.origin}/runs/{runs[1]}#memory")
     shown = wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, "#memory-shown tbody tr"), message="exposures")
@@ -103,9 +104,13 @@ def test_a_note_added_on_the_page_can_be_undone_there(chrome, svc, runs):
     heading = wait_for(chrome, lambda d: [h for h in d.find_elements(By.CSS_SELECTOR, "#memory-detail h3")
                                           if h.text == "Avoid Pt <b>for cost</b>"], message="the note")[0]
     assert heading.text == "Avoid Pt <b>for cost</b>"  # markup shows as text
-    chrome.find_element(By.CSS_SELECTOR, "#memory-detail .delta button.ghost").click()
-    wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, "#memory-detail .delta button.danger"),
-             message="the confirm button")[0].click()
+    rollback = chrome.find_element(By.CSS_SELECTOR, "#memory-detail .delta button.ghost")
+    chrome.execute_script("arguments[0].scrollIntoView({block: 'center'})", rollback)  # not under the top bar
+    rollback.click()
+    confirm = wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, "#memory-detail .delta button.danger"),
+                       message="the confirm button")[0]
+    chrome.execute_script("arguments[0].scrollIntoView({block: 'center'})", confirm)
+    confirm.click()
     wait_for(chrome, lambda d: "rolled back" in d.find_element(By.ID, "memory-detail").text, message="undone")
     notes = requests.get(f"{svc.base_url}/memories", params={"kind": "note", "status": "active"}, timeout=10).json()
     assert notes["items"] == []
@@ -123,3 +128,60 @@ def test_the_memory_page_fits_a_phone_screen(chrome, svc, runs):
             assert overflow <= 1, f"{path} scrolls sideways by {overflow}px at 390 px wide"
     finally:
         chrome.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_the_memory_page_filters_says_what_matched_and_logs_every_change(chrome, svc, runs):
+    """Issue 30 item 11: filters a chemist uses, a search that says what it covers, the change log,
+    correcting on demand and archiving apart from it."""
+    use_preferences(chrome, svc.origin, lang="en")
+    chrome.set_window_size(1280, 900)
+    chrome.get(f"{svc.origin}/memory")
+    wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, ".memory-row"), message="memories")
+    metal = chrome.find_element(By.ID, "memory-metal")
+    metal.send_keys("Zn")
+    chrome.find_element(By.CSS_SELECTOR, "#memory-search button[type=submit]").click()
+    wait_for(chrome, lambda d: d.find_element(By.ID, "memory-none-matched").is_displayed(), message="nothing matched")
+    assert not chrome.find_element(By.ID, "memory-empty").is_displayed()
+    metal.clear()
+    metal.send_keys("Mo")
+    chrome.find_element(By.CSS_SELECTOR, "#memory-search button[type=submit]").click()
+    row = wait_for(chrome, lambda d: [r for r in d.find_elements(By.CSS_SELECTOR, ".memory-row") if "Cu–Mo" in r.text],
+                   message="the Cu–Mo result")[0]
+    chrome.find_element(By.ID, "memory-q").send_keys("copper")
+    assert not chrome.find_element(By.ID, "memory-status").is_enabled()  # a search covers active ones
+    changes = wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, "#change-log li.change"), message="the log")
+    assert any("Learned from a lab result" in c.text for c in changes)
+    changes[-1].find_element(By.CSS_SELECTOR, "button.link").click()
+    wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, "#change-log .delta"), message="the change itself")
+    row.find_element(By.CSS_SELECTOR, "button.link").click()
+    wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, "#memory-detail h3"), message="the memory")
+    assert not chrome.find_element(By.ID, "edit-title").is_displayed()  # correcting is on demand
+    correct = [b for b in chrome.find_elements(By.CSS_SELECTOR, "#memory-detail .actions button")
+               if b.text == "Correct this memory"][0]
+    correct.click()
+    assert chrome.find_element(By.ID, "edit-title").is_displayed()
+    screenshot(chrome, "memory-filters-light-en")
+    assert severe_console_messages(chrome) == []
+
+
+def test_a_learn_job_updates_on_the_memory_tab_by_itself(chrome, svc, runs, llm):
+    """Issue 30 item 11: queued, then learned, with no reload (the worker is stopped meanwhile)."""
+    from tests.agent_fixtures import finished, submit
+    from tests.agent_script import RESEARCH
+    use_preferences(chrome, svc.origin, lang="en")
+    run_id = submit(svc, llm, RESEARCH[:1] + [ONE], recipes_per_run=1)
+    assert finished(svc, run_id)["status"] == "completed"
+    worker = svc.processes[-1]
+    svc.stop(worker)
+    svc.processes.remove(worker)
+    try:
+        give_feedback(svc, run_id, 8, C2H4=3)
+        chrome.get(f"{svc.origin}/runs/{run_id}#memory")
+        wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, "#memory-jobs li[data-status=queued]"),
+                 message="the queued job")
+        assert "waiting for a worker" in chrome.find_element(By.ID, "memory-jobs").text
+    finally:
+        svc.start_worker()
+    wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, "#memory-jobs li[data-status=completed]"),
+             timeout=30, message="the job to show as learned without a reload")
+    assert "finished" in chrome.find_element(By.ID, "memory-jobs").text

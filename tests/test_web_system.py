@@ -40,3 +40,30 @@ def test_nothing_overflows_its_card_and_chinese_says_not_configured_in_chinese(c
         assert "not configured" not in page
     screenshot(chrome, f"system-long-settings-light-{lang}")
     assert severe_console_messages(chrome) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_memory_of_another_embedder_is_a_warning_on_the_system_page(chrome, svc, lang):
+    """Issue 30 item 5: never silent — the readiness list says what to run, in the reader's language."""
+    import time
+
+    from store.db import connect
+    from store.memory_items import encode_vector, full_state, write_state
+    from store.db import write_transaction
+    conn = connect(svc.db_path)
+    if not conn.execute("SELECT 1 FROM memory_items").fetchone():
+        with write_transaction(conn):
+            write_state(conn, "mem_from_an_older_model", full_state(
+                {"kind": "note", "role": "global", "polarity": "neutral", "title": "Calibrate the GC",
+                 "content": "Weekly.", "updated_at": time.time(), "embedder": "an-older-model@4"}),
+                encode_vector([1.0, 0.0, 0.0, 0.0]), created_at=time.time())
+    conn.close()
+    use_preferences(chrome, svc.origin, lang=lang)
+    chrome.get(f"{svc.origin}/system")
+    warning = wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, "#missing-list li[data-warning=memory]"),
+                       message="the memory warning")[0]
+    assert "c2xc-admin reembed-memories" in warning.text
+    assert ("Vectors to rebuild" if lang == "en" else "待重建的向量") in warning.text
+    chrome.execute_script("arguments[0].scrollIntoView({block: 'center'})", warning)
+    screenshot(chrome, f"system-memory-stale-light-{lang}")
+    assert severe_console_messages(chrome) == []

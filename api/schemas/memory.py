@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 from api.schemas.common import (STATUS_VALUES, PageArgsSchema, StrictSchema, bounded_text, list_schema,
                                 no_control_characters, not_blank)
 from core.aliases import has_run_local_alias
+from core.recipe_key import RecipeKeyError, canonical_modifier
 
 KINDS = ("lab_result", "lesson", "note")
 ROLES = ("global", "orchestrator", "tio2_expert", "mof_expert")
@@ -64,8 +65,9 @@ class MemoryItemSchema(ma.Schema):
 
 class MemoryDetailSchema(MemoryItemSchema):
     provenance = fields.Dict(required=True, metadata={"description": (
-        "source run and feedback version; deltas that touched it; runs it was shown to; runs "
-        "that cited it")})
+        "source run and feedback version, source experiment; deltas that touched it; runs it was "
+        "shown to; runs that cited it; `contradicting`: active lab results of the same recipe "
+        "with the opposite verdict")})
 
 
 MemoryListSchema = list_schema(MemoryItemSchema, "MemoryList")
@@ -76,9 +78,28 @@ class MemoryListArgsSchema(PageArgsSchema):
     kind = fields.String(validate=validate.OneOf(KINDS))
     role = fields.String(validate=validate.OneOf(ROLES))
     polarity = fields.String(validate=validate.OneOf(POLARITIES))
+    metal = fields.String(validate=validate.Length(1, 3), metadata={
+        "description": "memories learned from experiments with this metal (either one), e.g. Cu"})
+    modifier = fields.String(validate=[validate.Length(1, 500), not_blank], metadata={
+        "description": "memories learned from experiments with this modifier, as SMILES (any way of "
+                       "writing it: compared by RDKit's canonical form)"})
     q = fields.String(validate=[validate.Length(1, MAX_QUERY), not_blank], metadata={
         "description": f"similarity search over active memories, best first, at most "
                       f"{MAX_SEARCH_LIMIT} (no cursor); needs the embedding endpoint"})
+
+    @ma.validates_schema
+    def _modifier_parses(self, data, **_):
+        if data.get("modifier"):
+            try:
+                data["modifier"] = canonical_modifier(data["modifier"])
+            except RecipeKeyError as exc:
+                raise ma.ValidationError(str(exc), "modifier") from exc
+
+    @ma.validates_schema
+    def _search_covers_active_memories(self, data, **_):
+        if data.get("q") and data.get("status") == "archived":
+            raise ma.ValidationError("a search by meaning covers active memories only (archived ones "
+                                     "have no vector); list archived memories without q", "q")
 
     @ma.validates_schema
     def _search_is_bounded(self, data, **_):

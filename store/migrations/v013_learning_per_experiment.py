@@ -72,6 +72,7 @@ _OTHER_TABLES = (
     "ALTER TABLE memory_items ADD COLUMN support_experiment_ids_json TEXT NOT NULL DEFAULT '[]'",
     "ALTER TABLE memory_items ADD COLUMN contra_experiment_ids_json TEXT NOT NULL DEFAULT '[]'",
     "CREATE INDEX memory_items_by_source_experiment ON memory_items (source_experiment_id)",
+    "CREATE INDEX experiments_by_smiles ON experiments (canonical_smiles)",  # memories by modifier
 )
 
 STATEMENTS = (

@@ -132,7 +132,7 @@ async function loadCalibration() {
   drawCalibration(figure, reply.data);
   const inside = reply.data.items.filter((i) => i.low <= i.measured && i.measured <= i.high).length;
   summary.textContent = t("calibration.summary", { inside, n: reply.data.items.length,
-                                                   share: `${Math.round(reply.data.coverage80 * 100)} %` });
+                                                   share: `${Math.round(reply.data.coverage80 * 100)} %`, level: "80 %" });
 }
 
 async function patch(e, changes) {

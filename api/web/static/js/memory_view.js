@@ -14,7 +14,7 @@ export function memoryLink(memoryId, text) {
   return h("a", { href: `/memory#${encodeURIComponent(memoryId)}`, text: text || memoryId });
 }
 
-const SHOWN = ["status", "title", "content", "polarity", "role", "support_run_ids", "contra_run_ids"];
+const SHOWN = ["status", "title", "content", "polarity", "role", "support_experiment_ids", "contra_experiment_ids"];
 
 function valueText(value) {
   if (Array.isArray(value)) return value.length ? value.join(", ") : "—";
@@ -52,6 +52,9 @@ export async function deltaView(deltaId, onChange) {
 
 function rollbackControl(delta, onChange) {
   const preview = delta.rollback;
+  // a person reads titles: every memory a rollback names is one of this delta's own ops
+  const titles = new Map(delta.ops.map((op) => [op.memory_id, (op.before || op.after).title]));
+  const named = (id) => h("li", {}, memoryLink(id, titles.get(id)));
   const panel = h("div", { class: "panel note", hidden: true, role: "region",
                            aria: { label: t("memory.rollback_preview") } });
   const button = h("button", { type: "button", class: "ghost", text: t("memory.rollback") });
@@ -64,8 +67,10 @@ function rollbackControl(delta, onChange) {
     }
     panel.append(
       h("p", { text: t("memory.rollback_leaves") }),
-      h("ul", {}, ...(preview.leaves_retrieval.length ? preview.leaves_retrieval.map((id) => h("li", {}, memoryLink(id)))
+      h("ul", {}, ...(preview.leaves_retrieval.length ? preview.leaves_retrieval.map(named)
                                                          : [h("li", { text: t("memory.nothing") })])),
+      preview.returns_to_retrieval.length ? h("p", { text: t("memory.rollback_returns") }) : null,
+      preview.returns_to_retrieval.length ? h("ul", {}, ...preview.returns_to_retrieval.map(named)) : null,
       h("p", { text: t("memory.rollback_restores", { n: preview.restored.length }) }),
       h("button", { type: "button", class: "danger", text: t("memory.rollback_confirm"), onclick: async () => {
         const done = await api(`/memory/deltas/${encodeURIComponent(delta.delta_id)}/rollback`, { method: "POST" });

@@ -30,7 +30,7 @@ export function predictionNode(prediction, reason = null) {
   }
   const text = t("prediction.line", {
     product: chemPlain(prediction.objective), mean: pct(prediction.mean), sd: pct(prediction.sd),
-    low: pct(prediction.low), high: pct(prediction.high), n: prediction.n_results });
+    low: pct(prediction.low), high: pct(prediction.high), n: prediction.n_results, level: "80 %" });
   return h("div", { class: "prediction", title: prediction.model_id },
     h("span", { text }), intervalBar(prediction));
 }

@@ -148,11 +148,11 @@ async function openMemoryChip(alias) {
     return;
   }
   const item = reply.data;
-  facts.append(...fact(t("memory.field.title"), item.title),
+  facts.append(...fact(t("memory.field.title"), h("span", {}, ...chemNodes(item.title))),
                ...fact(t("memory.field.polarity"), `${t(`memory.kind.${item.kind}`)} · ${t(`memory.polarity.${item.polarity}`)}`),
                ...fact(t("memory.from_run"), item.source_run_id || t("memory.by_chemist"), { class: "mono" }),
-               ...fact(t("memory.open_page"), h("a", { href: `/memory#${encodeURIComponent(item.memory_id)}`, text: item.memory_id })));
-  text.textContent = item.content;
+               ...fact(t("memory.open_page"), h("a", { href: `/memory#${encodeURIComponent(item.memory_id)}`, text: t("memory.open_page_link") })));
+  clear(text).append(...chemNodes(item.content));
 }
 
 function structureImage(smiles, name) {

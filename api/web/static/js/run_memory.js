@@ -1,7 +1,9 @@
 // A run's Memory tab: what the run was shown of the lab memory (cited or not) and what was
 // learned from its feedback — each learn job, each change as a diff with its rollback.
-import { api, clear, h, t, toast } from "./common.js";
+import { api, clear, formatTime, h, t, toast } from "./common.js";
 import { deltaView, memoryBadges, memoryLink } from "./memory_view.js";
+
+let refreshTimer = null;
 
 function shownRow(exposure, cited) {
   return h("tr", {},
@@ -30,8 +32,18 @@ export async function loadRunMemory(runId, run) {
   note.hidden = view.exposures.length > 0;
   note.textContent = view.memory_enabled ? t("memory.none_shown") : t("memory.off");
   for (const job of view.learn_jobs) {
-    jobs.append(h("li", {}, h("span", { text: t("memory.job", { id: job.job_id, status: job.status }) }),
+    const times = [[t("memory.job_queued_at"), job.created_at], [t("memory.job_started_at"), job.started_at],
+                   [t("memory.job_finished_at"), job.finished_at]].filter(([, at]) => at);
+    jobs.append(h("li", { "data-status": job.status },
+      h("span", { class: `badge status-${job.status === "completed" ? "completed" : job.status === "failed" ? "failed" : "running"}`,
+                  text: t(`memory.job_status.${job.status}`) }),
+      " ", h("span", { class: "muted", text: times.map(([label, at]) => `${label} ${formatTime(at)}`).join(" · ") }),
       job.error ? h("span", { class: "panel error inline", text: ` ${job.error.code}: ${job.error.message}` }) : null));
+  }
+  // a queued or running job ends by itself: look again until it has
+  clearTimeout(refreshTimer);
+  if (view.learn_jobs.some((job) => job.status === "queued" || job.status === "running")) {
+    refreshTimer = setTimeout(() => loadRunMemory(runId, run), 1500);
   }
   if (!view.learn_jobs.length) jobs.append(h("li", { class: "empty", text: t("memory.no_jobs") }));
   for (const delta of view.deltas) deltas.append(await deltaView(delta.delta_id, () => loadRunMemory(runId, run)));

@@ -194,6 +194,7 @@ function formBody() {
     user_request: document.getElementById("user_request").value,
     n_runs: number("n_runs"), recipes_per_run: number("recipes_per_run"),
     temperature: number("temperature"), dry_run: document.getElementById("dry_run").checked,
+    memory: document.getElementById("use_memory").checked,
   };
 }
 
