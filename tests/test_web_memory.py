@@ -72,6 +72,7 @@ def test_the_memory_tab_shows_what_was_learned_and_previews_a_rollback(chrome, s
     preview = wait_for(chrome, lambda d: [p for p in d.find_elements(By.CSS_SELECTOR, ".delta .panel.note")
                                           if p.is_displayed()], message="the preview")[0]
     assert "Lab result" in preview.text and "mem_" not in preview.text  # named by its title, not its id
+    assert "null" not in preview.text and "undefined" not in preview.text
     screenshot(chrome, f"run-memory-light-{lang}")
     chrome.get(f"{svc.origin}/runs/{runs[1]}#memory")
     shown = wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, "#memory-shown tbody tr"), message="exposures")

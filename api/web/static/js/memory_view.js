@@ -69,8 +69,9 @@ function rollbackControl(delta, onChange) {
       h("p", { text: t("memory.rollback_leaves") }),
       h("ul", {}, ...(preview.leaves_retrieval.length ? preview.leaves_retrieval.map(named)
                                                          : [h("li", { text: t("memory.nothing") })])),
-      preview.returns_to_retrieval.length ? h("p", { text: t("memory.rollback_returns") }) : null,
-      preview.returns_to_retrieval.length ? h("ul", {}, ...preview.returns_to_retrieval.map(named)) : null,
+      ...(preview.returns_to_retrieval.length  // Node.append would write a null as the text "null"
+        ? [h("p", { text: t("memory.rollback_returns") }), h("ul", {}, ...preview.returns_to_retrieval.map(named))]
+        : []),
       h("p", { text: t("memory.rollback_restores", { n: preview.restored.length }) }),
       h("button", { type: "button", class: "danger", text: t("memory.rollback_confirm"), onclick: async () => {
         const done = await api(`/memory/deltas/${encodeURIComponent(delta.delta_id)}/rollback`, { method: "POST" });
