@@ -65,14 +65,18 @@ def _show(api: Api, args: argparse.Namespace) -> int:
 
 
 def _learn(api: Api, args: argparse.Namespace) -> int:
-    job = api.post(f"/runs/{args.run}/learn")
+    subject = args.run  # a run (its feedback) or an experiment id
+    path = f"/experiments/{subject}/learn" if subject.startswith("exp_") else f"/runs/{subject}/learn"
+    job = api.post(path)
+    what = (f"feedback v{job['feedback_version']} of {job['run_id']}" if job.get("feedback_version")
+            else f"experiment {job['experiment_id']}")
     if args.json:
         render.as_json(job)
     elif job["status"] in ("queued", "running"):
-        render.out.print(f"{job['job_id']} {job['status']} (feedback v{job['feedback_version']} of {job['run_id']})")
+        render.out.print(f"{job['job_id']} {job['status']} ({what})")
     else:  # this version is learned already: nothing was queued
-        render.out.print(f"feedback v{job['feedback_version']} of {job['run_id']} is learned already "
-                         f"({job['job_id']}, delta {job['delta_id']}); roll that back to learn it again")
+        render.out.print(f"{what} is learned already ({job['job_id']}, delta {job['delta_id']}); "
+                         "roll that back to learn it again")
     return EXIT_OK
 
 
@@ -104,5 +108,6 @@ def add_commands(commands, command: Callable) -> None:
     search.add_argument("--limit", type=int, default=10, choices=range(1, 51), metavar="1-50")
     verb("show", _show, "one memory: its text, where it came from, every change, who cited it"
          ).add_argument("memory")
-    command("learn", _learn, "learn again from a run's lab feedback (queues a learn job)").add_argument("run")
+    command("learn", _learn, "learn again from a run's lab feedback or an experiment's result "
+            "(queues a learn job)").add_argument("run", help="a run id, or an experiment id (exp_…)")
     command("rollback", _rollback, "undo one change to the memory exactly (a delta id)").add_argument("delta")

@@ -152,6 +152,8 @@ def test_the_terminal_client_lists_searches_shows_relearns_and_rolls_back(memory
     assert job["status"] == "queued"
     done = learned(svc, lab["source_run_id"])
     assert done["job_id"] == job["job_id"] and done["status"] == "completed"
+    by_experiment = c2xc(svc, "learn", done["experiment_id"])  # the same result, named by its experiment
+    assert by_experiment.returncode == 0 and "learned already" in by_experiment.stdout
     rolled = c2xc(svc, "rollback", done["delta_id"])
     assert rolled.returncode == 0 and "rolled back" in rolled.stdout
     again = c2xc(svc, "rollback", done["delta_id"])
