@@ -26,6 +26,7 @@ from store import status as st
 from store.db import write_transaction
 from store.experiment_rows import FINISHED, Experiment
 from store.ids import new_id
+from store.memory_deltas import applied_learn_delta
 from store.wakeups import announce_work
 
 QUEUED, RUNNING, COMPLETED, FAILED, SUPERSEDED = ("queued", "running", "completed", "failed",
@@ -121,17 +122,14 @@ def queue_in_transaction(conn: sqlite3.Connection, experiment: Experiment, reaso
     fingerprint = found.fingerprint
     if fresh:
         return _insert_job(conn, found, fingerprint, reason, now)
-    learned = conn.execute(
-        "SELECT j.* FROM memory_deltas d JOIN learn_jobs j ON j.job_id = d.job_id WHERE"
-        " d.experiment_id = ? AND d.source = 'learn' AND d.status = 'applied'",
-        (experiment.experiment_id,)).fetchone()
+    learned = applied_learn_delta(conn, experiment.experiment_id)
     if learned is None and not found.learnable:
         return None
-    pending = conn.execute("SELECT * FROM learn_jobs WHERE experiment_id = ? AND status IN (?, ?)"
-                           " AND input_hash = ? ORDER BY seq DESC LIMIT 1",
-                           (experiment.experiment_id, QUEUED, RUNNING, fingerprint)).fetchone()
-    same = pending if pending is not None else \
-        (learned if learned is not None and learned["input_hash"] == fingerprint else None)
+    same = conn.execute("SELECT * FROM learn_jobs WHERE experiment_id = ? AND status IN (?, ?)"
+                        " AND input_hash = ? ORDER BY seq DESC LIMIT 1",
+                        (experiment.experiment_id, QUEUED, RUNNING, fingerprint)).fetchone()
+    if same is None and learned is not None and learned["input_hash"] == fingerprint:
+        same = conn.execute("SELECT * FROM learn_jobs WHERE job_id = ?", (learned["job_id"],)).fetchone()
     conn.execute("UPDATE learn_jobs SET status = ?, finished_at = ? WHERE experiment_id = ?"
                  " AND status = ? AND job_id != ?",
                  (SUPERSEDED, now, experiment.experiment_id, QUEUED, same["job_id"] if same else ""))

@@ -236,6 +236,6 @@ def list_deltas(conn: sqlite3.Connection, *, run_id: str | None, status: str | N
 def applied_learn_delta(conn: sqlite3.Connection, experiment_id: str) -> sqlite3.Row | None:
     """The experiment's learning now in the bank (its delta, with the input its job learned)."""
     return conn.execute(
-        "SELECT d.delta_id, j.input_hash FROM memory_deltas d LEFT JOIN learn_jobs j ON j.job_id = d.job_id"
+        "SELECT d.delta_id, d.job_id, j.input_hash FROM memory_deltas d LEFT JOIN learn_jobs j ON j.job_id = d.job_id"
         " WHERE d.experiment_id = ? AND d.source = 'learn' AND d.status = ?",
         (experiment_id, APPLIED)).fetchone()

@@ -47,6 +47,7 @@ from store.memory_deltas import (
     update_op,
 )
 from store.memory_items import MemoryItem, decode_vectors, full_state, get_items, write_state
+from store.memory_search import Hit
 
 
 OPPOSITE = {("prefer", "avoid"), ("avoid", "prefer")}  # stances that disagree
@@ -163,25 +164,37 @@ def _corroborate(conn: sqlite3.Connection, c: Corroboration, subject: Subject, n
     return update_op(conn, c.memory_id, changes, now)
 
 
-def _late_twin(conn: sqlite3.Connection, lesson: NewMemory, subject: Subject, embedder: str,
-               threshold: float) -> MemoryItem | None:
-    """An active lesson of another experiment that ``lesson`` nearly repeats, read under the lock.
+def near_duplicate_lesson(conn: sqlite3.Connection, hits: list[Hit], *, experiment_id: str,
+                          threshold: float) -> MemoryItem | None:
+    """The active lesson among ``hits`` (best first) that a new lesson of ``experiment_id`` nearly
+    repeats (cosine ≥ threshold): another experiment's, or this experiment's earlier lesson that
+    others corroborated (it outlives the re-learn, so a copy would be a duplicate). Asked at the
+    commit, under the bank's lock (:func:`lesson_hits`): a lesson another worker committed a
+    moment ago counts too."""
+    close = [h for h in hits if h.score >= threshold]
+    items = get_items(conn, [h.memory_id for h in close])
+    for hit in close:
+        item = items.get(hit.memory_id)
+        if item and item.kind == "lesson" and item.status == "active" and (
+                item.source_experiment_id != experiment_id or
+                kept_for_others(item, Subject(experiment_id, None, None))):
+            return item
+    return None
 
-    The worker looked before it asked the model, but another worker (another host) may have
-    committed the same lesson since; looking again here is what keeps one copy.
-    """
+
+def lesson_hits(conn: sqlite3.Connection, vector: bytes, embedder: str) -> list[Hit]:
+    """Active lessons by similarity to ``vector``, read in the caller's transaction — not through a
+    process's cached index, which must never hold a state that may yet roll back."""
     rows = conn.execute(
-        "SELECT m.memory_id, v.vector FROM memory_items m JOIN memory_vectors v ON v.memory_id = m.memory_id"
-        " WHERE m.kind = 'lesson' AND m.status = 'active' AND v.embedder = ?"
-        " AND (m.source_experiment_id IS NULL OR m.source_experiment_id != ?)",
-        (embedder, subject.experiment_id)).fetchall()
+        "SELECT m.memory_id, m.role, v.vector FROM memory_items m JOIN memory_vectors v"
+        " ON v.memory_id = m.memory_id WHERE m.kind = 'lesson' AND m.status = 'active'"
+        " AND v.embedder = ?", (embedder,)).fetchall()
     if not rows:
-        return None
-    mine = np.frombuffer(lesson.vector, dtype="<f4")
-    scores = decode_vectors([r["vector"] for r in rows], len(mine)) @ mine
-    best = int(np.argmax(scores))
-    return get_items(conn, [rows[best]["memory_id"]])[rows[best]["memory_id"]] \
-        if scores[best] >= threshold else None
+        return []
+    query = np.frombuffer(vector, dtype="<f4")
+    scores = decode_vectors([r["vector"] for r in rows], len(query)) @ query
+    return sorted((Hit(r["memory_id"], r["role"], float(score)) for r, score in zip(rows, scores)),
+                  key=lambda hit: -hit.score)
 
 
 def commit_learning(conn: sqlite3.Connection, *, job: learn_jobs.LearnJob, worker_id: str,
@@ -211,8 +224,9 @@ def commit_learning(conn: sqlite3.Connection, *, job: learn_jobs.LearnJob, worke
         corroborations = list(corroborations)
         kept: list[NewMemory] = []
         for memory in new_items:
-            twin = _late_twin(conn, memory, subject, embedder, near_duplicate) \
-                if memory.kind == "lesson" else None
+            twin = near_duplicate_lesson(conn, lesson_hits(conn, memory.vector, embedder),
+                                         experiment_id=subject.experiment_id,
+                                         threshold=near_duplicate) if memory.kind == "lesson" else None
             if twin is None:
                 kept.append(memory)
             else:

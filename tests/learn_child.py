@@ -22,7 +22,6 @@ def main() -> None:
     from core.settings import load_run_settings
     from store import learn_jobs, memory_learning
     from store.db import open_database
-    from store.memory_search import MemoryIndex
     from worker.memory.learn import Learner
 
     def stop_here() -> None:
@@ -42,7 +41,7 @@ def main() -> None:
     conn.execute("INSERT INTO workers (worker_id, pid, host, started_at, heartbeat_at, poll_interval_s)"
                  " VALUES ('w-child', ?, 'h', 0, 0, 1)", (os.getpid(),))
     job = learn_jobs.claim_next_learn_job(conn, "w-child", time.time())
-    Learner(load_run_settings(), MemoryIndex()).execute(conn, job, "w-child")
+    Learner(load_run_settings()).execute(conn, job, "w-child")
     if where == "after":
         stop_here()
 

@@ -6,7 +6,6 @@ from dataclasses import replace
 
 from core.settings import MemorySettings, load_run_settings
 from store import feedback, products
-from store.memory_search import MemoryIndex
 from tests.kb_fixtures import fake_endpoint_settings
 from tests.store_helpers import completed_runs
 
@@ -49,7 +48,7 @@ def learner_settings(fake, **memory):
 
 def learner(fake, **memory):
     from worker.memory.learn import Learner
-    return Learner(learner_settings(fake, **memory), MemoryIndex())
+    return Learner(learner_settings(fake, **memory))
 
 
 def work_learn_jobs(conn, the_learner, worker_id: str = "worker_test") -> list:
@@ -65,7 +64,8 @@ def work_learn_jobs(conn, the_learner, worker_id: str = "worker_test") -> list:
 
 
 def probe(conn, settings, index, queries: list[str], k: int = 5) -> list[list[tuple[str, float]]]:
-    """Ranked (memory id, score) for each query: what retrieval returns now."""
+    """Ranked (memory id, score) for each query: what retrieval through ``index`` (kept warm
+    across calls, as a worker's is) returns now."""
     from core.embedding import Embedder
     embedder = Embedder(settings)
     try:

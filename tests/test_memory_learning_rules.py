@@ -14,6 +14,7 @@ from core.errors import Conflict
 from store import experiments, learn_jobs, learn_requests, memory_changes, memory_deltas
 from store.experiments import NewExperiment
 from store.memory_items import get_item, list_items
+from store.memory_search import MemoryIndex
 from tests.agent_fixtures import SECRET
 from tests.memory_helpers import (CU_MO, learner, learner_settings, normal_run_with_feedback, probe,
                                   product_id, put, work_learn_jobs)
@@ -42,17 +43,17 @@ def measured(conn, recipe: dict = HAND, status: str = "measured", **fields):
 # --- item 1: rolling back a re-learn is exact --------------------------------------------------
 
 def test_rolling_back_an_exact_relearn_brings_the_earlier_learning_back(conn, fake_llm):
-    the_learner, settings = learner(fake_llm), learner_settings(fake_llm)
+    the_learner, settings, index = learner(fake_llm), learner_settings(fake_llm), MemoryIndex()
     run_id = normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1})
     [first] = work_learn_jobs(conn, the_learner)
-    after_first = probe(conn, settings, the_learner.index, PROBES)
+    after_first = probe(conn, settings, index, PROBES)
     put(conn, run_id, 2, {"C2H4": 1, "H2": 3})
     [second] = work_learn_jobs(conn, the_learner)
     assert second.undone_exactly and second.undone_delta_id == first.delta_id
 
     memory_changes.rollback(conn, second.delta_id, time.time())
 
-    assert probe(conn, settings, the_learner.index, PROBES) == after_first  # item for item, score for score
+    assert probe(conn, settings, index, PROBES) == after_first  # item for item, score for score
     assert memory_deltas.get_delta(conn, first.delta_id).status == "applied"
     with pytest.raises(Conflict, match="already rolled back"):
         memory_changes.rollback(conn, second.delta_id, time.time())
@@ -186,12 +187,11 @@ def test_a_job_that_cannot_embed_never_asks_the_model(conn, fake_llm):
     """Issue 30 item 10: the endpoint answers in another dimension, so nothing could be stored."""
     from dataclasses import replace
 
-    from store.memory_search import MemoryIndex
     from worker.memory.learn import Learner
     fake_llm.script = [{"content": json.dumps({"lessons": []})}]
     settings = replace(learner_settings(fake_llm, lessons=True), embedding_dim=32)
     run_id = normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1})
-    work_learn_jobs(conn, Learner(settings, MemoryIndex()))
+    work_learn_jobs(conn, Learner(settings))
     [job] = learn_jobs.jobs_of_run(conn, run_id)
     assert (job.status, job.error_code) == ("failed", "dependency_unavailable")
     assert fake_llm.chat_requests() == [] and active(conn) == []

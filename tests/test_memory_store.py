@@ -10,6 +10,7 @@ import pytest
 from core.errors import Conflict
 from store import learn_jobs, learn_requests, memory_changes, memory_deltas
 from store.memory_items import encode_vector, get_item, list_items
+from store.memory_search import MemoryIndex
 from tests.agent_fixtures import SECRET
 from tests.fake_openai import hash_embedding
 from tests.memory_helpers import (AG_ZN, CU_MO, learner, learner_settings, normal_run_with_feedback,
@@ -61,18 +62,18 @@ def test_dry_run_feedback_is_kept_but_never_learned(conn, fake_llm):
 
 
 def test_rollback_gives_back_exactly_the_ranked_results_from_before(conn, fake_llm):
-    settings = learner_settings(fake_llm)
+    settings, index = learner_settings(fake_llm), MemoryIndex()
     the_learner = learner(fake_llm)
     normal_run_with_feedback(conn, AG_ZN, 2, {"H2": 1})
     work_learn_jobs(conn, the_learner)
-    before = probe(conn, settings, the_learner.index, PROBES)
+    before = probe(conn, settings, index, PROBES)
 
     run_id = normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1})
     [outcome] = work_learn_jobs(conn, the_learner)
-    assert probe(conn, settings, the_learner.index, PROBES) != before
+    assert probe(conn, settings, index, PROBES) != before
     memory_changes.rollback(conn, outcome.delta_id, 1.0)
 
-    assert probe(conn, settings, the_learner.index, PROBES) == before
+    assert probe(conn, settings, index, PROBES) == before
     added = memory_deltas.get_delta(conn, outcome.delta_id).memory_ids
     assert conn.execute("SELECT COUNT(*) FROM memory_vectors WHERE memory_id = ?", added).fetchone()[0] == 0
     assert get_item(conn, added[0]).status == "archived"
@@ -178,15 +179,15 @@ def test_a_changed_embedder_is_left_out_of_retrieval_until_reembed_memories(conn
     from dataclasses import replace as swap
     from store.admin import main as admin
     normal_run_with_feedback(conn, CU_MO, 9, {"C2H4": 1})
-    old = learner(fake_llm)
+    old, index = learner(fake_llm), MemoryIndex()
     work_learn_jobs(conn, old)
     new_settings = swap(learner_settings(fake_llm), embedding_model="fake-hash-64-v2")
-    assert probe(conn, new_settings, old.index, ["copper"]) == [[]]  # other geometry: not ranked
+    assert probe(conn, new_settings, index, ["copper"]) == [[]]  # other geometry: not ranked
     for name, value in (("OPENAI_BASE_URL", fake_llm.base_url), ("C2XC_EMBEDDING_MODEL", "fake-hash-64-v2"),
                         ("C2XC_EMBEDDING_DIM", "64")):
         monkeypatch.setenv(name, value)
     assert admin(["--db", database.path, "reembed-memories"]) == 0
-    assert len(probe(conn, new_settings, old.index, ["copper"])[0]) == 1
+    assert len(probe(conn, new_settings, index, ["copper"])[0]) == 1
 
 
 def test_relearning_under_a_later_change_compensates_and_keeps_the_other_runs_evidence(conn, fake_llm):

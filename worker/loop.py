@@ -60,8 +60,7 @@ class Worker:
         self.worker_id = new_id("worker")
         self.host = settings.host or socket.gethostname()
         self.executors = executors or {True: execute_dry_run, False: NormalRunExecutor()}
-        normal = self.executors.get(False)
-        self.learner = Learner(run_settings, getattr(normal, "memory_index", None))
+        self.learner = Learner(run_settings)
         self._heartbeat: Heartbeat | None = None
         self._unrecorded: list[str] = []  # runs whose end the store refused to record
         self._waiter = WorkWaiter(database, self.stop_event, settings.wake_check_s)

@@ -14,7 +14,8 @@ then measured is learned the same way.
    Up to three ``lesson`` items from the run's output, a digest of its
    reasoning and the result (:mod:`worker.memory.lessons`). A lesson nearly
    identical (cosine ≥ ``C2XC_MEMORY_NEAR_DUPLICATE``) to an active lesson of
-   another experiment corroborates that lesson instead of adding a copy. An
+   another experiment corroborates that lesson instead of adding a copy (checked
+   at the commit, under the bank's lock, so two workers keep one copy). An
    LLM that fails costs the lessons, never the lab result. The embedding
    endpoint is tried first, so a job that cannot store anything never asks
    the model.
@@ -43,10 +44,8 @@ from core.settings import RunSettings
 from store import events, learn_jobs, runs
 from store.batches import get_batch
 from store.experiments import get_experiment
-from store.memory_items import encode_vector, get_items, same_recipe_results
-from store.memory_learning import (OPPOSITE, Corroboration, LearnOutcome, NewMemory, Subject,
-                                   commit_learning, kept_for_others)
-from store.memory_search import MemoryIndex
+from store.memory_items import encode_vector, same_recipe_results
+from store.memory_learning import OPPOSITE, Corroboration, LearnOutcome, NewMemory, Subject, commit_learning
 from worker.agent.context import snippet
 from worker.memory.lab_result import lab_result
 from worker.llm.client import LlmClient
@@ -77,12 +76,12 @@ def digest(conn: sqlite3.Connection, run_id: str, user_request: str, recipes_jso
 
 
 class Learner:
-    """Executes learn jobs for one worker; keeps the memory index warm between jobs."""
+    """Executes learn jobs for one worker."""
 
-    def __init__(self, settings: RunSettings, index: MemoryIndex | None = None,
+    def __init__(self, settings: RunSettings,
                  llm_factory: Callable[[RunSettings], LlmClient] = LlmClient,
                  clock: Callable[[], float] = time.time):
-        self.settings, self.index = settings, index or MemoryIndex()
+        self.settings = settings
         self.llm_factory, self.clock = llm_factory, clock
         self._progress: Callable[[], None] = lambda: None
 
@@ -165,15 +164,10 @@ class Learner:
         lessons = self._lessons(conn, found, lab, notes)
         self._progress()
         vectors = embedder.embed([f"{l.title}\n{l.content}" for l in lessons]) if lessons else []
-        for lesson, vector in zip(lessons, vectors):
-            twin = self._near_duplicate(conn, vector, experiment.experiment_id, embedder.stamp)
-            if twin is None:
-                new_items.append(NewMemory(kind="lesson", role=lesson.role, polarity=lesson.polarity,
-                                           title=lesson.title, content=lesson.content,
-                                           vector=encode_vector(vector)))
-            else:
-                corroborations.append(Corroboration(
-                    twin.memory_id, agrees=(lesson.polarity, twin.polarity) not in OPPOSITE))
+        # a lesson that repeats one in the bank becomes a corroboration at the commit, under its lock
+        new_items += [NewMemory(kind="lesson", role=lesson.role, polarity=lesson.polarity, title=lesson.title,
+                                content=lesson.content, vector=encode_vector(vector))
+                      for lesson, vector in zip(lessons, vectors)]
         notes["lessons"] = len(lessons)
         return new_items, corroborations
 
@@ -214,17 +208,3 @@ class Learner:
         except RunFailure as failure:  # the LLM is down or refused: keep the lab result
             lessons, notes = [], {"lessons_skipped": f"{failure.code}: {failure.message}"}
         return lessons, {**notes, "llm_calls": calls[-6:]}
-
-    def _near_duplicate(self, conn, vector, experiment_id: str, stamp: str):
-        """An active lesson this one nearly repeats, or None: another experiment's, or this one's
-        earlier lesson that others corroborated (it outlives the re-learn, so no copy is added)."""
-        hits = self.index.search(conn, vector, embedder=stamp, dim=self.settings.embedding_dim, k=8)
-        close = [h for h in hits if h.score >= self.settings.memory.near_duplicate]
-        items = get_items(conn, [h.memory_id for h in close])
-        for hit in close:
-            item = items.get(hit.memory_id)
-            if item and item.kind == "lesson" and (
-                    item.source_experiment_id != experiment_id or
-                    kept_for_others(item, Subject(experiment_id, None, None))):
-                return item
-        return None

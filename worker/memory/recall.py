@@ -53,16 +53,14 @@ def memory_line(alias: str, item: MemoryItem, full: bool = False) -> str:
     head = f"[{alias}] {item.kind} · {item.polarity} · {item.title}"
     if full:
         return f"{head}\n{item.content[:FULL_CHARS]}"
-    kept: list[str] = []
-    for line in item.content.splitlines():
-        if sum(len(k) + 3 for k in kept) + len(line) > LINE_CHARS:
+    lines, kept, used = item.content.splitlines(), [], 0
+    for line in lines:
+        used += len(line) + 3  # the " / " that joins it
+        if used > LINE_CHARS + 3:
             break
         kept.append(line)
-    if not kept:
-        kept = [snippet(item.content, LINE_CHARS)]
-    more = " … (memory_search with full=true reads it whole)" if len(kept) < len(item.content.splitlines()) \
-        else ""
-    return f"{head}: {' / '.join(kept)}{more}"
+    more = " … (memory_search with full=true reads it whole)" if len(kept) < len(lines) else ""
+    return f"{head}: {' / '.join(kept or [snippet(item.content, LINE_CHARS)])}{more}"
 
 
 def outcome_rank(item: MemoryItem) -> float | None:
