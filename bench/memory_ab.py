@@ -144,7 +144,7 @@ def run_arm(arm: str, seed: int, rounds: int, per_round: int, settings, workdir:
                  " VALUES ('bench', ?, 'bench', ?, ?, 1)", (os.getpid(), time.time(), time.time()))
     oracle, rng = Oracle(seed), random.Random(seed)
     proposer, index = ScriptedProposer(rng), MemoryIndex()
-    learner = Learner(settings, index)
+    learner = Learner(settings)
     embedder = Embedder(settings)
     ids = product_ids(conn)
     shuffler = random.Random(seed + 104_729)  # its own draws: the proposer's stay those of ``on``
@@ -222,7 +222,7 @@ def search_latency(n: int, dim: int = 1024, probes: int = 50) -> dict:
 def spread(values: list[float]) -> dict:
     """Median and quartiles over seeds: how much a seed's luck moves the figure."""
     ordered = sorted(values)
-    quartiles = statistics.quantiles(ordered, n=4) if len(ordered) > 1 else [ordered[0]] * 3
+    quartiles = statistics.quantiles(ordered, n=4, method="inclusive") if len(ordered) > 1 else [ordered[0]] * 3
     return {"median": round(quartiles[1], 3), "q1": round(quartiles[0], 3), "q3": round(quartiles[2], 3),
             "seeds": len(ordered)}
 
