@@ -34,6 +34,7 @@ TARGET_MS = 5.0
 MIN_ROWS, MAX_ROWS = 20, 2000
 PAUSE_S = 0.002  # the least pause; waiting writers retry every 0.1-2 ms (store.db.begin_immediate)
 FIRST_EVENT_ROWS, FIRST_VACUUM_PAGES = 500, 32  # where the sizing starts; then by time
+WAL_SETTLE_S = 2.0  # how long the last checkpoint is retried for the file to shrink at once
 
 
 @dataclass
@@ -47,6 +48,7 @@ class PruneReport:
     longest_transaction_ms: float = 0.0
     pages_freed_to_disk: int = 0
     pages_free_for_reuse: int = 0
+    wal_copied_back: bool = True  # False: the file shrinks at the next checkpoint, not yet
     bytes_before: int = 0
     bytes_after: int = 0
     seconds: float = 0.0
@@ -128,6 +130,26 @@ def _give_back_pages(conn: sqlite3.Connection, report: PruneReport, pause_s: flo
             pages.run(_vacuum_step)
             report.pages_freed_to_disk += free - (free := _free_pages(conn))
     report.pages_free_for_reuse = _free_pages(conn)
+    report.wal_copied_back = _copy_wal_back(conn, pause_s)
+
+
+def _copy_wal_back(conn: sqlite3.Connection, pause_s: float, within_s: float = WAL_SETTLE_S) -> bool:
+    """Checkpoint until the whole WAL is in the database file, so the file really shrinks now.
+
+    SQLite cuts the file to its new page count only when a checkpoint copies back every frame
+    of the WAL; a commit by another connection landing while the last one ran leaves the file
+    at its old size until the next checkpoint, which may be 1000 pages of writes away. A
+    passive checkpoint blocks no one, so it is simply tried again (bounded: a reader pinning
+    an old snapshot for longer leaves the shrinking to the next checkpoint after it lets go).
+    """
+    deadline = time.monotonic() + within_s
+    while True:
+        busy, wal_frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if not busy and wal_frames == copied:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(pause_s)
 
 
 def _free_pages(conn: sqlite3.Connection) -> int:

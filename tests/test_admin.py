@@ -12,6 +12,7 @@ from store import runs
 from store.db import Database, connect
 from store.migrations import migrate
 from store.retention import MAX_ROWS, prune_traces
+from store import retention
 from tests.processes import REPO
 from tests.store_helpers import bulk_events, completed_runs, queue_batch
 
@@ -105,8 +106,40 @@ def test_retention_deletes_old_traces_in_short_transactions_the_api_writes_betwe
     assert report.transactions >= 48_000 / MAX_ROWS + 40  # never one long transaction: chunks + a close per run
     during = [t for t in api_writes if prune_started < t < prune_ended]
     assert len(during) >= 10  # the API kept writing throughout, between the chunks
-    assert report.pages_freed_to_disk > 0 and (tmp_path / "big.db").stat().st_size < size_before / 2
+    assert report.pages_freed_to_disk > 0 and report.wal_copied_back
+    assert (tmp_path / "big.db").stat().st_size < size_before / 2
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_the_file_shrinks_when_the_prune_returns_even_if_a_reader_held_the_last_checkpoint_back(tmp_path):
+    """SQLite cuts the file only at a checkpoint that copies back the whole WAL.
+
+    A reader still on a snapshot from before the prune keeps every later frame in the WAL, so
+    the prune's own checkpoints cannot finish; CI once saw the same when an API commit landed
+    during the last one, and the file stayed at its old size. The prune tries again until the
+    WAL is copied back (bounded), so a reader that lets go soon after is enough.
+    """
+    db = Database(str(tmp_path / "big.db"))
+    conn = db.connection()
+    migrate(conn)
+    old = completed_runs(conn, 4, recipes_per_run=1)
+    conn.execute("UPDATE runs SET finished_at = ?", (time.time() - 40 * 86400,))
+    bulk_events(conn, old, 2_000, time.time() - 40 * 86400)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size_before = (tmp_path / "big.db").stat().st_size
+
+    reader = connect(db.path)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM events").fetchone()  # holds this snapshot until the rollback
+    try:
+        report = prune_traces(conn, finished_before=time.time() - 30 * 86400)
+        assert report.pages_freed_to_disk > 0 and not report.wal_copied_back  # said, not hidden
+        assert (tmp_path / "big.db").stat().st_size > size_before / 2  # pinned: nothing copied back
+        assert retention._copy_wal_back(conn, 0.001, within_s=0.05) is False  # bounded, says so
+    finally:
+        reader.rollback()
+    assert retention._copy_wal_back(conn, 0.001) is True
+    assert (tmp_path / "big.db").stat().st_size < size_before / 2
 
 
 def test_sqlite_only_commands_tell_a_postgresql_operator_what_to_use_instead(database, backend, tmp_path):
