@@ -138,17 +138,31 @@ def queue_in_transaction(conn: sqlite3.Connection, experiment: Experiment, reaso
     return _insert_job(conn, found, fingerprint, reason, now)
 
 
+_INSERT_JOB = ("INSERT INTO learn_jobs (job_id, experiment_id, run_id, feedback_version, input_hash, reason,"
+               " status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _job_values(found: LearnInput, fingerprint: str, reason: str, now: float) -> tuple:
+    return (new_id("learn"), found.experiment.experiment_id, found.run_id,
+            found.feedback["version"] if found.feedback else None, fingerprint, reason, QUEUED, now)
+
+
 def _insert_job(conn: sqlite3.Connection, found: LearnInput, fingerprint: str, reason: str,
                 now: float) -> LearnJob:
-    experiment = found.experiment
-    row = conn.execute(
-        "INSERT INTO learn_jobs (job_id, experiment_id, run_id, feedback_version, input_hash, reason,"
-        " status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-        (new_id("learn"), experiment.experiment_id, found.run_id,
-         found.feedback["version"] if found.feedback else None, fingerprint, reason, QUEUED,
-         now)).fetchone()
+    row = conn.execute(_INSERT_JOB + " RETURNING *", _job_values(found, fingerprint, reason, now)).fetchone()
     announce_work(conn, "learn")
     return LearnJob.from_row(row)
+
+
+def queue_fresh(conn: sqlite3.Connection, experiments: list[Experiment], reason: str, now: float) -> int:
+    """``queue_in_transaction(..., fresh=True)`` for many results created in this transaction
+    (an import): one statement and one announcement for all. How many were queued."""
+    found = [learn_input(conn, experiment) for experiment in experiments]
+    values = [_job_values(one, one.fingerprint, reason, now) for one in found if not one.dry_run]
+    if values:
+        conn.executemany(_INSERT_JOB, values)
+        announce_work(conn, "learn")
+    return len(values)
 
 
 def claim_next_learn_job(conn: sqlite3.Connection, worker_id: str, now: float) -> LearnJob | None:

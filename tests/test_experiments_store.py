@@ -174,3 +174,37 @@ def test_an_archived_product_is_refused_for_a_new_measurement(conn):
             conn.execute("INSERT INTO experiment_products (experiment_seq, position, product_id, value,"
                          " fraction) SELECT seq, 0, ?, 1, 1 FROM experiments WHERE experiment_id = ?",
                          (gone, made.experiment_id))
+
+
+def test_an_import_across_chunks_stores_every_row_in_order_or_none(conn, monkeypatch):
+    """insert_many writes chunks of rows with a few statements each: the rows keep the file's
+    order, each result gets its products and exactly one learn job, and a bad row in a later
+    chunk (here a product archived after the file was checked) leaves nothing at all."""
+    from store import learn_jobs, products
+
+    monkeypatch.setattr(experiments, "IMPORT_CHUNK", 3)
+    c2h4, co = product_id(conn, "C2H4"), product_id(conn, "CO")
+    rows = [_new(status="measured", products=[(c2h4, 1.0 + i), (co, 1.0)], notes=f"row {i}") if i % 3
+            else _new(status="planned", notes=f"row {i}") for i in range(8)]
+    rows[4] = _new(status="failed", notes="row 4")
+    assert experiments.insert_many(conn, iter(rows), time.time()) == 8
+    stored = experiments.list_experiments(conn, ExperimentFilters(), limit=20, cursor=None)[0][::-1]  # oldest first
+    assert [e.notes for e in stored] == [f"row {i}" for i in range(8)]
+    for i, made in enumerate(stored):
+        jobs = learn_jobs.jobs_of_experiment(conn, made.experiment_id)
+        if made.status == "measured":
+            assert [p.fraction for p in made.products] == [(1.0 + i) / (2.0 + i), 1 / (2.0 + i)]
+        assert len(jobs) == (made.status in ("measured", "failed"))  # results only, one each
+        if jobs:
+            assert jobs[0].status == "queued" and jobs[0].reason == "experiment"
+            assert jobs[0].input_hash == learn_jobs.learn_input(conn, made).fingerprint  # a re-save is a no-op
+
+    products.update_product(conn, co, name=None, status="archived", extra=None, now=time.time())
+    before = conn.execute("SELECT COUNT(*) FROM experiments").fetchone()[0]
+    jobs_before = conn.execute("SELECT COUNT(*) FROM learn_jobs").fetchone()[0]
+    late = [_new(status="measured", products=[(c2h4, 1.0)])] * 4 + [_new(status="measured", products=[(co, 1.0)])]
+    with pytest.raises(ValidationFailed) as refused:
+        experiments.insert_many(conn, iter(late), time.time())
+    assert "archived" in refused.value.details["fields"]["products[0].product_id"][0]
+    assert conn.execute("SELECT COUNT(*) FROM experiments").fetchone()[0] == before
+    assert conn.execute("SELECT COUNT(*) FROM learn_jobs").fetchone()[0] == jobs_before

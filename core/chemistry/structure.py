@@ -10,7 +10,7 @@ The facts returned are what the chemist sees beside the recipe.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 
@@ -39,7 +39,9 @@ class ModifierFacts:
     heavy_atoms: int
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # every field is a str, int or float: no deep copy needed (asdict's was a fifth of a
+        # CSV row's check time, twice per row of an import)
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)
