@@ -46,6 +46,19 @@ def learned(svc, run_id):
     return wait_until(done, 30, message=f"learning from {run_id}")
 
 
+def a_lab_result(svc, llm):
+    """The bank's newest lab result; learned from a run of its own when the bank has none, so a
+    test that needs one also passes run alone (-k), not only after the tests that make one."""
+    items = svc.get("/memories", params={"kind": "lab_result"}).json()["items"]
+    if not items:
+        run_id = _submit(svc, llm, RESEARCH[:1] + [ONE], recipes_per_run=1)
+        assert _finished(svc, run_id)["status"] == "completed"
+        give_feedback(svc, run_id, 1.5, H2=9, C2H4=1)
+        assert learned(svc, run_id)["status"] == "completed"
+        items = svc.get("/memories", params={"kind": "lab_result"}).json()["items"]
+    return items[0]
+
+
 def test_the_next_run_is_shown_the_lab_result_and_cites_it(memory_service, llm):
     svc = memory_service
     first = _submit(svc, llm, RESEARCH[:1] + [ONE], recipes_per_run=1)
@@ -138,7 +151,9 @@ def test_sigkill_in_the_middle_of_learning_leaves_the_bank_before_and_the_job_fi
 def test_the_terminal_client_lists_searches_shows_relearns_and_rolls_back(memory_service, llm):
     from tests.test_cli import _json, c2xc
     svc = memory_service
-    [lab] = _json(c2xc(svc, "memory", "list", "--kind", "lab_result", "--json"))
+    lab = a_lab_result(svc, llm)
+    assert [m["memory_id"] for m in _json(c2xc(svc, "memory", "list", "--kind", "lab_result", "--json"))] \
+        == [lab["memory_id"]]
     found = _json(c2xc(svc, "memory", "search", "copper molybdenum lab result", "--json"))
     assert found[0]["memory_id"] == lab["memory_id"] and found[0]["score"] > 0
     shown = c2xc(svc, "memory", "show", lab["memory_id"])
@@ -169,7 +184,7 @@ def test_memory_of_another_embedder_is_said_everywhere_until_reembedded(memory_s
 
     from tests.processes import REPO
     svc = memory_service
-    [lab, *_] = svc.get("/memories", params={"kind": "lab_result"}).json()["items"]
+    lab = a_lab_result(svc, llm)
     if lab["status"] != "active":  # the tests before rolled its learning back: learn it again
         assert svc.post(f"/runs/{lab['source_run_id']}/learn").status_code == 202
         assert learned(svc, lab["source_run_id"])["status"] == "completed"
