@@ -23,6 +23,7 @@ def svc(llm, kbs, tmp_path_factory):
     with running_service(tmp_path_factory.mktemp("metrics"), env) as procs:
         procs.metrics_port = port
         procs.headers = {"Authorization": f"Bearer {TOKEN}"}
+        wait_until(lambda: _worker_answers(procs), 60, message="the worker's metrics port")
         yield procs
 
 
@@ -48,13 +49,14 @@ def _scrape_worker(svc, token=TOKEN):
     return requests.get(f"http://127.0.0.1:{svc.metrics_port}/metrics", headers=headers, timeout=30)
 
 
+def _worker_answers(svc) -> bool:
+    try:
+        return _scrape_worker(svc).status_code == 200
+    except requests.RequestException:  # the worker is still starting
+        return False
+
+
 def test_both_endpoints_need_the_token_the_api_needs(svc):
-    def worker_answers():
-        try:
-            return _scrape_worker(svc).status_code == 200
-        except requests.RequestException:  # the worker is still starting
-            return False
-    wait_until(worker_answers, 60, message="the worker's metrics port")
     assert _scrape_api(svc, token=None).status_code == 401
     assert _scrape_api(svc, token=None).json()["error"]["code"] == "unauthenticated"
     assert _scrape_worker(svc, token="wrong").status_code == 401
